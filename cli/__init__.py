@@ -1,0 +1,1 @@
+"""glyphgen's command line (installed as the ``glyphgen.cli`` package)."""

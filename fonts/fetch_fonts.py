@@ -1,0 +1,308 @@
+#!/usr/bin/env python3
+"""Rebuild fonts/reference and fonts/library from the package registries.
+
+Sources (ordinary clients only, nothing else is downloaded):
+  * Debian bookworm:  apt-get download fonts-noto-core   (then dpkg-deb -x)
+  * npm:              npm pack @fontsource/<id>@<version>  (then tar xzf)
+
+Each font is converted to a plain sfnt (.ttf for glyf outlines, .otf for CFF),
+subset with the fontTools subsetter to the project code point list
+(no hinting, no layout features, .notdef outline kept, name table kept),
+checked for non-empty outlines and written with its license text and a
+manifest entry (library only).
+
+Usage (needs: pip install fonttools brotli; npm; apt-get/dpkg-deb):
+    python fonts/fetch_fonts.py                      # downloads into a temp dir
+    python fonts/fetch_fonts.py --workdir /tmp/ff    # reuse downloads there
+    python fonts/fetch_fonts.py --check-names FILE   # also fail if any family
+                                                     # listed in FILE (one name
+                                                     # a line) shows up in fonts/
+
+`apt-get update` must have been run once for apt-get download to work.
+The build is deterministic (head.modified is not touched), so the sha256
+values in library/manifest.json are reproducible for the pinned versions.
+"""
+from __future__ import annotations
+
+import argparse
+import glob
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+from fontTools import subset
+from fontTools.pens.boundsPen import BoundsPen
+from fontTools.ttLib import TTFont
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# U+0020-007E, U+00A0-00FF and a few common punctuation marks + euro sign.
+CODEPOINTS = (
+    list(range(0x20, 0x7F))
+    + list(range(0xA0, 0x100))
+    + [0x2013, 0x2014, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2026, 0x20AC]
+)
+UNICODES_ARG = "U+0020-007E,U+00A0-00FF,U+2013,U+2014,U+2018,U+2019,U+201C,U+201D,U+2022,U+2026,U+20AC"
+BLANK_OK = {0x20, 0xA0}  # spaces legitimately have no outline
+REQUIRED_LIBRARY = list(range(0x21, 0x7F))  # A-Z a-z 0-9 + printable ASCII punctuation
+
+REFERENCE = {
+    "deb": "fonts-noto-core",
+    "deb_version": "20201225-1",
+    "path": "usr/share/fonts/truetype/noto/NotoSans-Regular.ttf",
+    "out": "NotoSans-Regular.ttf",
+}
+
+# All OFL-1.1 / Apache-2.0 without Reserved Font Names (we subset = modify them).
+# npm id, pinned fontsource version, style, expected PostScript name.
+# "fix_names": the fontsource static 400 file was instanced from a variable font and
+# still carries the default-instance name (e.g. "ShantellSansLight-Regular"); the
+# outlines are weight 400, so the name IDs 1/3/4/6 are corrected to the Regular name.
+LIBRARY = [
+    {"npm": "noto-serif", "version": "5.3.0", "style": "serif", "ps": "NotoSerif-Regular"},
+    {"npm": "arvo", "version": "5.3.0", "style": "slab", "ps": "Arvo"},
+    {"npm": "courier-prime", "version": "5.3.0", "style": "mono", "ps": "CourierPrime-Regular"},
+    {"npm": "nunito", "version": "5.3.0", "style": "rounded", "ps": "Nunito-Regular",
+     "fix_names": ("Nunito", "Nunito-Regular")},
+    {"npm": "comic-neue", "version": "5.3.0", "style": "casual", "ps": "ComicNeue-Regular"},
+    {"npm": "shantell-sans", "version": "5.3.0", "style": "marker", "ps": "ShantellSans-Regular",
+     "fix_names": ("Shantell Sans", "ShantellSans-Regular")},
+    {"npm": "sedgwick-ave", "version": "5.3.0", "style": "marker", "ps": "SedgwickAve-Regular"},
+    {"npm": "playpen-sans", "version": "5.3.0", "style": "handwriting", "ps": "PlaypenSans-Regular"},
+    {"npm": "delicious-handrawn", "version": "5.3.0", "style": "handwriting", "ps": "DeliciousHandrawn-Regular"},
+    {"npm": "itim", "version": "5.3.0", "style": "handwriting", "ps": "Itim-Regular"},
+    {"npm": "sriracha", "version": "5.3.0", "style": "handwriting", "ps": "Sriracha-Regular"},
+    {"npm": "chilanka", "version": "5.3.0", "style": "handwriting", "ps": "Chilanka-Regular"},
+    {"npm": "mali", "version": "5.3.0", "style": "handwriting", "ps": "Mali-Regular"},
+    {"npm": "yomogi", "version": "5.3.0", "style": "handwriting", "ps": "Yomogi-Regular"},
+    {"npm": "zen-kurenaido", "version": "5.3.0", "style": "handwriting", "ps": "ZenKurenaido-Regular"},
+    {"npm": "klee-one", "version": "5.3.0", "style": "handwriting", "ps": "KleeOne-Regular"},
+    {"npm": "yellowtail", "version": "5.3.0", "style": "brush", "ps": "Yellowtail-Regular"},
+    {"npm": "bad-script", "version": "5.3.0", "style": "script", "ps": "BadScript-Regular"},
+]
+
+
+def run(cmd, cwd):
+    print("+", " ".join(cmd), f"(in {cwd})", file=sys.stderr)
+    r = subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if r.returncode:
+        sys.stderr.write(r.stderr)
+        raise SystemExit(f"command failed: {' '.join(cmd)}")
+
+
+def sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        h.update(fh.read())
+    return h.hexdigest()
+
+
+def nonempty(font, cp):
+    cmap = font.getBestCmap()
+    if cp not in cmap:
+        return False
+    gs = font.getGlyphSet()
+    pen = BoundsPen(gs)
+    gs[cmap[cp]].draw(pen)
+    return pen.bounds is not None
+
+
+def fix_names(font, family, psname):
+    name = font["name"]
+    old_ps = name.getDebugName(6)
+    for rec in list(name.names):
+        if rec.nameID in (16, 17, 21, 22):
+            name.removeNames(nameID=rec.nameID)
+    for rec in name.names:
+        if rec.nameID == 1:
+            rec.string = family
+        elif rec.nameID == 2:
+            rec.string = "Regular"
+        elif rec.nameID == 4:
+            rec.string = f"{family} Regular"
+        elif rec.nameID == 6:
+            rec.string = psname
+        elif rec.nameID == 3 and old_ps:
+            rec.string = rec.toUnicode().replace(old_ps, psname)
+    if "STAT" in font:  # refers to the variable font's axes; meaningless for a static instance
+        del font["STAT"]
+
+
+def subset_font(src, dst_dir, stem, rename=None):
+    font = TTFont(src, recalcTimestamp=False)
+    font.flavor = None
+    opts = subset.Options()
+    opts.layout_features = []
+    opts.hinting = False
+    opts.notdef_outline = True
+    opts.name_IDs = ["*"]
+    opts.name_languages = ["*"]
+    opts.name_legacy = True
+    opts.glyph_names = False
+    sub = subset.Subsetter(opts)
+    wanted = [cp for cp in CODEPOINTS if cp in font.getBestCmap()]
+    sub.populate(unicodes=wanted)
+    sub.subset(font)
+    if rename:
+        fix_names(font, *rename)
+    ext = ".otf" if "CFF " in font or "CFF2" in font else ".ttf"
+    out = os.path.join(dst_dir, stem + ext)
+    font.save(out)
+    return out
+
+
+def build_reference(work, out_dir):
+    debdir = os.path.join(work, "debs")
+    os.makedirs(debdir, exist_ok=True)
+    debs = glob.glob(os.path.join(debdir, f"{REFERENCE['deb']}_*.deb"))
+    if not debs:
+        run(["apt-get", "download", f"{REFERENCE['deb']}={REFERENCE['deb_version']}"], debdir)
+        debs = glob.glob(os.path.join(debdir, f"{REFERENCE['deb']}_*.deb"))
+    root = os.path.join(work, "x", REFERENCE["deb"])
+    if not os.path.isdir(root):
+        os.makedirs(root)
+        run(["dpkg-deb", "-x", debs[0], root], work)
+    ref_dir = os.path.join(out_dir, "reference")
+    os.makedirs(ref_dir, exist_ok=True)
+    out = subset_font(os.path.join(root, REFERENCE["path"]), ref_dir, "NotoSans-Regular")
+    f = TTFont(out)
+    bad = [f"U+{cp:04X}" for cp in CODEPOINTS if cp not in BLANK_OK and not nonempty(f, cp)]
+    if bad:
+        raise SystemExit(f"reference font lacks outlines for {bad}")
+    # License: the OFL-1.1 paragraph of the package's DEP-5 copyright file, with the
+    # font's own copyright line (name ID 0) on top.
+    cr = open(os.path.join(root, "usr/share/doc", REFERENCE["deb"], "copyright"), encoding="utf-8").read()
+    m = re.search(r"^License: OFL-1\.1\n((?: .*\n?)+)", cr, re.M)
+    body = "\n".join("" if ln.strip() == "." else ln[1:] for ln in m.group(1).rstrip("\n").split("\n"))
+    copyright_line = f["name"].getDebugName(0)
+    text = (
+        f"{copyright_line}\n"
+        "(Debian fonts-noto-core copyright file: 2010,2012-2020 Google Inc.; 2015-2020 Google LLC.)\n\n"
+        "This Font Software is licensed under the SIL Open Font License, Version 1.1.\n"
+        "This license is copied below, and is also available with a FAQ at:\n"
+        "https://openfontlicense.org\n\n"
+        "-----------------------------------------------------------\n"
+        "SIL OPEN FONT LICENSE Version 1.1 - 26 February 2007\n"
+        "-----------------------------------------------------------\n\n"
+        f"{body}\n"
+    )
+    with open(os.path.join(ref_dir, "OFL.txt"), "w", encoding="utf-8") as fh:
+        fh.write(text)
+    print(f"reference: {out} ({os.path.getsize(out)} bytes), {len(CODEPOINTS)} code points verified")
+
+
+def build_library(work, out_dir):
+    npmdir = os.path.join(work, "npm")
+    os.makedirs(npmdir, exist_ok=True)
+    lib_dir = os.path.join(out_dir, "library")
+    lic_dir = os.path.join(lib_dir, "licenses")
+    os.makedirs(lic_dir, exist_ok=True)
+    manifest = []
+    for item in LIBRARY:
+        npm_id, ver = item["npm"], item["version"]
+        tgz = os.path.join(npmdir, f"fontsource-{npm_id}-{ver}.tgz")
+        if not os.path.exists(tgz):
+            run(["npm", "pack", f"@fontsource/{npm_id}@{ver}"], npmdir)
+        pkg = os.path.join(npmdir, npm_id)
+        if not os.path.isdir(pkg):
+            os.makedirs(pkg)
+            run(["tar", "xzf", tgz, "-C", pkg], npmdir)
+        meta = json.load(open(os.path.join(pkg, "package", "metadata.json"), encoding="utf-8"))
+        lic = meta["license"]["type"]
+        if lic not in ("OFL-1.1", "Apache-2.0"):
+            raise SystemExit(f"{npm_id}: unexpected license {lic}")
+        # The 'latin' subset file covers U+0000-00FF, U+2000-206F and U+20AC: every code point we keep.
+        src = os.path.join(pkg, "package", "files", f"{npm_id}-latin-400-normal.woff2")
+        rename = item.get("fix_names")
+        out = subset_font(src, lib_dir, item["ps"], rename=rename)
+        f = TTFont(out)
+        ps = f["name"].getDebugName(6)
+        if ps != item["ps"]:
+            raise SystemExit(f"{npm_id}: PostScript name {ps!r}, expected {item['ps']!r}")
+        missing = [chr(cp) for cp in REQUIRED_LIBRARY if not nonempty(f, cp)]
+        if missing:
+            raise SystemExit(f"{npm_id}: no outline for {''.join(missing)!r}")
+        n_cov = sum(1 for cp in CODEPOINTS if cp in BLANK_OK or nonempty(f, cp))
+        lic_text = open(os.path.join(pkg, "package", "LICENSE"), encoding="utf-8").read()
+        if lic == "Apache-2.0":  # fontsource ships the bare Apache text: add the font's notice
+            lic_text = (
+                f"{f['name'].getDebugName(0)}\n\n"
+                "Licensed under the Apache License, Version 2.0 (text below).\n\n" + lic_text
+            )
+        with open(os.path.join(lic_dir, ps + ".txt"), "w", encoding="utf-8") as fh:
+            fh.write(lic_text)
+        manifest.append({
+            "file": os.path.basename(out),
+            "family": f["name"].getDebugName(1),
+            "style": item["style"],
+            "license": lic,
+            "source": f"npm:@fontsource/{npm_id}@{ver}",
+            "sha256": sha256(out),
+        })
+        print(f"library: {os.path.basename(out):32s} {item['style']:12s} {lic:10s} "
+              f"{n_cov}/{len(CODEPOINTS)} code points, {os.path.getsize(out)} bytes")
+    with open(os.path.join(lib_dir, "manifest.json"), "w", encoding="utf-8") as fh:
+        json.dump(manifest, fh, indent=2)
+        fh.write("\n")
+
+
+def check_names(out_dir, names_file):
+    names = [ln.strip() for ln in open(names_file, encoding="utf-8")
+             if ln.strip() and not ln.startswith("#")]
+    pats = set()
+    for n in names:
+        pats |= {n.lower(), n.lower().replace(" ", ""), n.lower().replace(" ", "-")}
+    hits = []
+    for dp, _, fns in os.walk(out_dir):
+        for fn in fns:
+            p = os.path.join(dp, fn)
+            if fn.endswith(".md"):
+                continue
+            blob = open(p, "rb").read()
+            try:  # also look inside UTF-16BE name records
+                texts = [blob.decode("latin-1").lower(), blob.decode("utf-16-be", "ignore").lower()]
+            except Exception:
+                texts = [blob.decode("latin-1").lower()]
+            texts.append(fn.lower())
+            for pat in pats:
+                if any(re.search(r"(?<![a-z])" + re.escape(pat) + r"(?![a-z])", t) for t in texts):
+                    hits.append((p, pat))
+    if hits:
+        for p, pat in hits:
+            print(f"NAME HIT: {pat!r} in {p}", file=sys.stderr)
+        raise SystemExit("listed family names found under fonts/")
+    print(f"name check: none of {len(names)} listed families found under {out_dir}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", default=HERE, help="fonts/ directory to write (default: this script's folder)")
+    ap.add_argument("--workdir", help="download/unpack directory (default: a temporary directory)")
+    ap.add_argument("--check-names", metavar="FILE", help="family names that must not appear under --out")
+    ap.add_argument("--only", choices=["reference", "library"])
+    a = ap.parse_args()
+    tmp = None
+    work = a.workdir
+    if not work:
+        tmp = tempfile.mkdtemp(prefix="glyphgen-fonts-")
+        work = tmp
+    os.makedirs(work, exist_ok=True)
+    try:
+        if a.only in (None, "reference"):
+            build_reference(work, a.out)
+        if a.only in (None, "library"):
+            build_library(work, a.out)
+        if a.check_names:
+            check_names(a.out, a.check_names)
+    finally:
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

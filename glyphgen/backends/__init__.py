@@ -1,0 +1,61 @@
+"""The backend registry.
+
+Built-in backends register with :func:`register_backend`; other packages add
+theirs through the ``glyphgen.backends`` entry point group, each entry point
+naming a :class:`Backend` subclass::
+
+    [project.entry-points."glyphgen.backends"]
+    mymodel = "mypackage.model:MyBackend"
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import entry_points
+
+from ..errors import GlyphgenError
+from .base import Backend, BackendConfig, FewShotTask, FitReport
+
+ENTRY_POINT_GROUP = "glyphgen.backends"
+_REGISTRY: dict[str, type[Backend]] = {}
+
+
+def register_backend(cls: type[Backend]) -> type[Backend]:
+    """Class decorator: make ``cls`` available under ``cls.name``."""
+    existing = _REGISTRY.get(cls.name)
+    if existing is not None and existing is not cls:
+        raise ValueError(f"two backends are named {cls.name!r}: {existing.__module__} and {cls.__module__}")
+    _REGISTRY[cls.name] = cls
+    return cls
+
+
+def _load_entry_points() -> None:
+    for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+        if entry_point.name in _REGISTRY:
+            continue
+        try:
+            cls = entry_point.load()
+        except Exception as exc:  # a broken plug-in must not take the tool down
+            raise GlyphgenError(f"the plug-in backend {entry_point.name!r} ({entry_point.value}) fails to load: {exc}.") from None
+        if not (isinstance(cls, type) and issubclass(cls, Backend)):
+            raise GlyphgenError(f"the plug-in backend {entry_point.name!r} ({entry_point.value}) is not a Backend class.")
+        _REGISTRY.setdefault(entry_point.name, cls)
+
+
+def available_backends() -> dict[str, type[Backend]]:
+    """Every registered backend, built-in and plug-in, by name."""
+    _load_entry_points()
+    return dict(sorted(_REGISTRY.items()))
+
+
+def get_backend(name: str) -> type[Backend]:
+    backends = available_backends()
+    try:
+        return backends[name]
+    except KeyError:
+        raise GlyphgenError(f"--backend {name!r}: no such backend; choose one of: {', '.join(backends)}.") from None
+
+
+# Built-in backends register themselves on import.
+from . import retrieval  # noqa: E402,F401
+
+__all__ = ["Backend", "BackendConfig", "FewShotTask", "FitReport", "available_backends", "get_backend", "register_backend"]

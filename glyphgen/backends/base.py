@@ -1,0 +1,125 @@
+"""The interface every generative backend implements.
+
+A backend learns, from a person's few samples (and optionally a corpus of
+fonts), to turn *content* glyphs -- the target characters rendered from the
+reference font -- into glyphs in the person's style::
+
+    backend = get_backend("retrieval")(RetrievalConfig(k=1))
+    report = backend.fit(task, progress=Progress())
+    styled = backend.generate(content, chars)       # (N, 1, S, S) in, (N, 1, S, S) out
+    backend.save(folder); same = type(backend).load(folder)
+
+Bitmaps cross this interface as numpy float32 arrays on the task's canvas (ink
+1.0, paper 0.0), so backends without a neural network need no torch; neural
+backends convert at their edge.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..canvas import Canvas
+from ..errors import GlyphgenError
+from ..progress import Progress
+
+
+@dataclass
+class BackendConfig:
+    """Settings every backend has; subclasses add their own fields."""
+
+    seed: int = 0
+    canvas_size: int = 128  # model canvas in pixels; outlines are traced larger
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any], source: str = "config") -> "BackendConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise GlyphgenError(f"{source}: unknown setting {unknown[0]!r} for this backend (known: {', '.join(sorted(known))}).")
+        return cls(**values)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class FewShotTask:
+    """Everything a backend may learn from for one build.
+
+    ``style``: the person's samples, char -> (S, S) bitmap.
+    ``content``: every target character (the sample characters included) rendered
+    from the reference font, char -> (S, S) bitmap.
+    """
+
+    canvas: Canvas
+    style: dict[str, np.ndarray]
+    content: dict[str, np.ndarray]
+    reference_path: Path | None = None
+    corpus: Any = None
+
+
+@dataclass
+class FitReport:
+    seconds: float
+    summary: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class Backend(abc.ABC):
+    """Base class: a backend is found by name in the registry and has these methods."""
+
+    name: ClassVar[str]
+    family: ClassVar[str]  # e.g. "non-parametric", "adversarial"
+    config_class: ClassVar[type[BackendConfig]] = BackendConfig
+    ships_weights: ClassVar[bool] = False
+
+    def __init__(self, config: BackendConfig | None = None):
+        self.config = config if config is not None else self.config_class()
+
+    @abc.abstractmethod
+    def fit(self, task: FewShotTask, *, progress: Progress = Progress()) -> FitReport:
+        """Learn the style of ``task.style``."""
+
+    @abc.abstractmethod
+    def generate(self, content: np.ndarray, chars: Sequence[str]) -> np.ndarray:
+        """Styled glyphs ``(N, 1, S, S)`` for content glyphs ``(N, 1, S, S)`` of ``chars``."""
+
+    @abc.abstractmethod
+    def save(self, path: Path) -> None:
+        """Write the fitted state to the folder ``path`` (JSON and safetensors only)."""
+
+    @classmethod
+    @abc.abstractmethod
+    def load(cls, path: Path) -> "Backend":
+        """Read a backend written by :meth:`save`."""
+
+    def parameter_count(self) -> int:
+        """Trainable parameters (0 for non-parametric backends)."""
+        return 0
+
+    # Helpers for save/load of the config, shared by every backend.
+    def _write_config(self, path: Path) -> None:
+        path.mkdir(parents=True, exist_ok=True)
+        payload = {"backend": self.name, "config": self.config.to_dict()}
+        (path / "config.json").write_text(json.dumps(payload, indent=2))
+
+    @classmethod
+    def _read_config(cls, path: Path) -> BackendConfig:
+        config_file = Path(path) / "config.json"
+        try:
+            payload = json.loads(config_file.read_text())
+        except FileNotFoundError:
+            raise GlyphgenError(f"{config_file}: no saved backend here.") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise GlyphgenError(f"{config_file}: not a valid backend config ({exc}).") from None
+        if payload.get("backend") != cls.name:
+            raise GlyphgenError(f"{config_file}: saved by backend {payload.get('backend')!r}, not {cls.name!r}.")
+        return cls.config_class.from_dict(payload.get("config", {}), source=str(config_file))

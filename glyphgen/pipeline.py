@@ -1,0 +1,222 @@
+"""The whole build, samples in, font files out, as one function the CLI calls.
+
+    samples/ -> ingest -> fit -> generate -> trace -> compile -> validate -> write
+
+Nothing is written until every font has passed validation, and then each file
+goes to a temporary name in the output folder and is renamed into place, so an
+interrupted or failed build never leaves a half-written font.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import bitmap
+from .backends import FewShotTask, FitReport, get_backend
+from .canvas import Canvas
+from .charset import describe, get_charset, glyph_name
+from .errors import GlyphgenError, ValidationError
+from .fontbuild import FontInfo, build_ufo, compile_font
+from .preview import render_preview
+from .progress import Progress
+from .render import render_glyphs, require_chars
+from .resources import reference_font
+from .samples import SampleSet, load_samples
+from .validate import Report, validate_binaries
+from .vectorize import Outline, count_points, trace_bitmap, trace_mask, transform_outline
+
+FONT_FORMATS = ("ttf", "otf", "woff2")
+PREVIEW_NAME = "preview.png"
+# Outlines are traced on a canvas about this many pixels square (the em is ~400 px).
+EXPORT_SIZE = 512
+
+
+@dataclass
+class BuildOptions:
+    samples: Path
+    out: Path
+    charset: str = "latin"
+    backend: str = "retrieval"
+    backend_settings: dict[str, Any] = field(default_factory=dict)
+    reference: Path | None = None
+    info: FontInfo = field(default_factory=FontInfo)
+    seed: int = 0
+    force: bool = False
+
+
+@dataclass
+class BuildResult:
+    files: dict[str, Path]
+    timings: dict[str, float]
+    fit: FitReport
+    sample_chars: tuple[str, ...]
+    generated_chars: tuple[str, ...]
+    validation: dict[str, Report]
+    points_per_glyph: float
+
+
+@dataclass
+class TracedGlyphs:
+    outlines: dict[str, Outline] = field(default_factory=dict)  # char -> canvas-centred units
+    expected: dict[str, np.ndarray] = field(default_factory=dict)  # glyph name -> mask on the export canvas
+
+
+def output_paths(out: Path, info: FontInfo) -> dict[str, Path]:
+    paths = {kind: out / f"{info.postscript_name}.{kind}" for kind in FONT_FORMATS}
+    paths["preview"] = out / PREVIEW_NAME
+    return paths
+
+
+def check_output_folder(out: Path, force: bool) -> None:
+    """Refuse to overwrite a folder that already holds fonts, unless forced."""
+    if out.exists() and not out.is_dir():
+        raise GlyphgenError(f"{out}: the output must be a folder, and this is a file.")
+    if force or not out.exists():
+        return
+    existing = sorted(p.name for p in out.iterdir() if p.suffix.lower() in (".ttf", ".otf", ".woff2") or p.name == PREVIEW_NAME)
+    if existing:
+        raise GlyphgenError(f"{out}: already holds {existing[0]}; choose another --out or pass --force to overwrite.")
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - started
+
+
+def build_font(options: BuildOptions, progress: Progress = Progress()) -> BuildResult:
+    """Build TTF, OTF, WOFF2 and a preview from a folder of samples."""
+    clock = _Clock()
+    charset = get_charset(options.charset)
+    reference = Path(options.reference) if options.reference else reference_font()
+    paths = output_paths(Path(options.out), options.info)
+    check_output_folder(Path(options.out), options.force)
+    options.info.version_numbers()  # a bad --version fails before any work
+    backend_class = get_backend(options.backend)
+    config = backend_class.config_class.from_dict({**options.backend_settings, "seed": options.seed}, source="backend settings")
+    canvas = Canvas(size=config.canvas_size)
+
+    with clock("ingest"):
+        require_chars(reference, charset.inked_chars, f"the reference font (for the {charset.name} charset)")
+        samples = load_samples(Path(options.samples), charset, reference, canvas)
+        style = samples.on_canvas(canvas)
+        content = dict(zip(charset.inked_chars, render_glyphs(reference, charset.inked_chars, canvas)))
+    task = FewShotTask(canvas=canvas, style=style, content=content, reference_path=reference)
+
+    backend = backend_class(config)
+    with clock("fit"):
+        fit_report = backend.fit(task, progress=progress)
+    progress.log(f"{backend.name}: {fit_report.summary}")
+
+    targets = tuple(c for c in charset.inked_chars if c not in style)
+    with clock("generate"), progress.stage("generate", total=1):
+        stack = np.stack([content[c] for c in targets])[:, None] if targets else canvas.blank(0)
+        generated = backend.generate(stack, targets) if targets else stack
+        progress.advance()
+    _check_generated(generated, targets, canvas, backend.name)
+
+    with clock("trace"):
+        traced = trace_glyphs(samples, dict(zip(targets, generated[:, 0])), canvas, progress)
+    with clock("compile"), progress.stage("compile", total=1):
+        ufo, origins = build_ufo(traced.outlines, charset, options.info)
+        binaries = compile_font(ufo)
+        progress.advance()
+    with clock("validate"), progress.stage("validate", total=len(FONT_FORMATS)):
+        export = export_canvas(canvas)
+        reports = validate_binaries(binaries, charset, traced.expected, origins, export)
+        progress.advance(len(FONT_FORMATS))
+    problems = [f"{kind.upper()}: {problem}" for kind, report in reports.items() for problem in report.problems]
+    if problems:
+        raise ValidationError(f"the font failed validation and was not written: {problems[0]}.")
+
+    with clock("write"):
+        preview = render_preview(binaries["ttf"], charset, set(samples.chars), options.info.family)
+        _write_all(paths, {**{kind: binaries[kind] for kind in FONT_FORMATS}, "preview": preview})
+
+    points = [count_points(o) for o in traced.outlines.values()]
+    return BuildResult(
+        files=paths,
+        timings=clock.timings,
+        fit=fit_report,
+        sample_chars=samples.chars,
+        generated_chars=targets,
+        validation=reports,
+        points_per_glyph=float(np.mean(points)) if points else 0.0,
+    )
+
+
+def export_canvas(canvas: Canvas) -> Canvas:
+    """The canvas outlines are traced on: the model canvas enlarged by a whole factor."""
+    return canvas.scaled(canvas.size * upsample_factor(canvas))
+
+
+def upsample_factor(canvas: Canvas) -> int:
+    return max(1, round(EXPORT_SIZE / canvas.size))
+
+
+def _check_generated(generated: np.ndarray, chars: tuple[str, ...], canvas: Canvas, backend: str) -> None:
+    expected = (len(chars), 1, canvas.size, canvas.size)
+    if generated.shape != expected:
+        raise RuntimeError(f"backend {backend} returned shape {generated.shape}, expected {expected}")
+    if not np.isfinite(generated).all():
+        raise GlyphgenError(f"the {backend} backend produced invalid values (NaN or infinity); try another seed or backend.")
+
+
+def trace_glyphs(samples: SampleSet, generated: Mapping[str, np.ndarray], canvas: Canvas, progress: Progress = Progress()) -> TracedGlyphs:
+    """Outlines of the writer's own glyphs (from their images) and the generated ones."""
+    export = export_canvas(canvas)
+    factor = upsample_factor(canvas)
+    traced = TracedGlyphs()
+    with progress.stage("trace", total=len(samples) + len(generated)):
+        for char, sample in samples.samples.items():
+            mask, to_units = sample.trace_source(export.units_per_px)
+            outline = trace_mask(mask)
+            if not outline:
+                raise GlyphgenError(f"{sample.path}: the ink of {describe(char)} traced to nothing (too faint or too small).")
+            traced.outlines[char] = transform_outline(outline, to_units)
+            traced.expected[glyph_name(ord(char))] = bitmap.ink_mask(sample.on_canvas(export))
+            progress.advance()
+        for char, image in generated.items():
+            outline, mask = trace_bitmap(image, factor)
+            if not outline:
+                raise GlyphgenError(f"the generated glyph for {describe(char)} traced to nothing; the backend drew no ink.")
+            traced.outlines[char] = transform_outline(outline, lambda x, y: _as_point(canvas.to_units(x, y)))
+            traced.expected[glyph_name(ord(char))] = mask
+            progress.advance()
+    return traced
+
+
+def _as_point(xy) -> tuple[float, float]:
+    return float(xy[0]), float(xy[1])
+
+
+def _write_all(paths: Mapping[str, Path], contents: Mapping[str, bytes]) -> None:
+    """Write every file under a temporary name first, then rename them all into place."""
+    folder = next(iter(paths.values())).parent
+    folder.mkdir(parents=True, exist_ok=True)
+    pending = []
+    try:
+        for key, path in paths.items():
+            temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            temporary.write_bytes(contents[key])
+            pending.append((temporary, path))
+        for temporary, path in pending:
+            os.replace(temporary, path)
+    finally:
+        for temporary, _ in pending:
+            temporary.unlink(missing_ok=True)

@@ -1,0 +1,73 @@
+"""Progress reporting for long stages, decoupled from any terminal library.
+
+The library reports through a :class:`Progress`; the CLI passes a
+:class:`RichProgress` (a bar with ETA on a terminal, silence otherwise), tests
+and library callers get the silent base class.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+
+class Progress:
+    """Silent progress: the interface every stage reports through."""
+
+    @contextmanager
+    def stage(self, description: str, total: int | None = None) -> Iterator["Progress"]:
+        yield self
+
+    def advance(self, steps: int = 1, **fields: object) -> None:
+        """Record ``steps`` units of work; ``fields`` (e.g. ``loss=0.3``) may be shown."""
+
+    def log(self, message: str) -> None:
+        """A line worth keeping above the bars (a stage's result)."""
+
+
+class RichProgress(Progress):
+    """A rich progress display: one bar per stage with elapsed time and ETA."""
+
+    def __init__(self, console=None):
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bars, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+        self.console = console or Console(stderr=True)
+        self._bars = Bars(
+            TextColumn("{task.description:<10}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            TextColumn("{task.fields[info]}"),
+            console=self.console,
+            disable=not self.console.is_terminal,
+            transient=False,
+        )
+        self._task = None
+
+    def __enter__(self) -> "RichProgress":
+        self._bars.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._bars.__exit__(*exc)
+
+    @contextmanager
+    def stage(self, description: str, total: int | None = None) -> Iterator["RichProgress"]:
+        self._task = self._bars.add_task(description, total=total, info="")
+        try:
+            yield self
+        finally:
+            task = self._bars.tasks[-1]
+            self._bars.update(self._task, completed=task.total if task.total is not None else 1, total=task.total or 1)
+            self._task = None
+
+    def advance(self, steps: int = 1, **fields: object) -> None:
+        if self._task is not None:
+            info = "  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in fields.items())
+            self._bars.update(self._task, advance=steps, info=info)
+
+    def log(self, message: str) -> None:
+        if self.console.is_terminal:
+            self._bars.console.print(message)

@@ -1,0 +1,134 @@
+"""Trace bitmaps into outlines with potrace's algorithm.
+
+Two bindings give the same curves: ``potracecffi`` (C libpotrace, about 60x
+faster, needs the system library: ``pip install glyphgen[fast]``) and the
+pure-Python ``potracer`` port, which a plain ``pip install`` always has.
+
+Generated glyphs live on a small model canvas; they are enlarged smoothly to the
+export resolution, thresholded and traced there, so curves follow the shape the
+model meant rather than its pixel staircase.
+
+An outline is a list of closed contours in the coordinates of the traced
+bitmap (x = column, y = row, pixel edges on integers). Each contour is a list of
+segments: ``("L", p)`` a line to p, ``("C", c1, c2, p)`` a cubic to p; it starts
+at the end point of its last segment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Union
+
+import numpy as np
+
+from . import bitmap
+
+Point = tuple[float, float]
+Segment = Union[tuple[str, Point], tuple[str, Point, Point, Point]]
+Contour = list[Segment]
+Outline = list[Contour]
+
+
+@dataclass(frozen=True)
+class TraceParams:
+    """potrace's knobs, with its own defaults (checked on glyphs: IoU ~0.99)."""
+
+    turdsize: int = 2  # drop specks of at most this many pixels
+    alphamax: float = 1.0  # corner threshold: lower keeps more corners
+    opticurve: bool = True  # join curve segments where it costs little accuracy
+    opttolerance: float = 0.2
+
+
+def _trace_cffi(mask: np.ndarray, params: TraceParams) -> Outline:
+    import potracecffi as pc
+
+    # potracecffi reads raw bytes: anything but C-contiguous uint8 traces garbage.
+    state = pc.trace(
+        np.ascontiguousarray(mask, dtype=np.uint8),
+        turdsize=params.turdsize,
+        turnpolicy=pc.TURNPOLICY_MINORITY,
+        alphamax=params.alphamax,
+        opticurve=int(params.opticurve),
+        opttolerance=params.opttolerance,
+    )
+    outline: Outline = []
+    for path in pc.iter_paths(state):
+        curve = path.curve
+        contour: Contour = []
+        for i in range(curve.n):
+            c = curve.c[i]
+            if curve.tag[i] == pc.CORNER:
+                contour.append(("L", (c[1].x, c[1].y)))
+                contour.append(("L", (c[2].x, c[2].y)))
+            else:
+                contour.append(("C", (c[0].x, c[0].y), (c[1].x, c[1].y), (c[2].x, c[2].y)))
+        outline.append(contour)
+    return outline
+
+
+def _trace_python(mask: np.ndarray, params: TraceParams) -> Outline:
+    import potrace  # the potracer distribution
+
+    # potracer treats False as ink, so hand it the paper.
+    path = potrace.Bitmap(~np.asarray(mask, dtype=bool)).trace(
+        turdsize=params.turdsize,
+        turnpolicy=potrace.POTRACE_TURNPOLICY_MINORITY,
+        alphamax=params.alphamax,
+        opticurve=params.opticurve,
+        opttolerance=params.opttolerance,
+    )
+    outline: Outline = []
+    for curve in path.curves:
+        contour: Contour = []
+        for segment in curve.segments:
+            if segment.is_corner:
+                contour.append(("L", (segment.c.x, segment.c.y)))
+                contour.append(("L", (segment.end_point.x, segment.end_point.y)))
+            else:
+                contour.append(
+                    ("C", (segment.c1.x, segment.c1.y), (segment.c2.x, segment.c2.y), (segment.end_point.x, segment.end_point.y))
+                )
+        outline.append(contour)
+    return outline
+
+
+def _pick_tracer() -> tuple[str, Callable[[np.ndarray, TraceParams], Outline]]:
+    try:
+        import potracecffi  # noqa: F401
+
+        return "potracecffi", _trace_cffi
+    except ImportError:
+        return "potracer", _trace_python
+
+
+TRACER_NAME, _trace = _pick_tracer()
+
+
+def trace_mask(mask: np.ndarray, params: TraceParams = TraceParams()) -> Outline:
+    """Trace a boolean ink mask (True = ink) into contours in pixel coordinates."""
+    mask = np.asarray(mask, dtype=bool)
+    if not mask.any():
+        return []
+    return _trace(mask, params)
+
+
+def trace_bitmap(image: np.ndarray, upsample: int, params: TraceParams = TraceParams()) -> tuple[Outline, np.ndarray]:
+    """Enlarge a canvas bitmap ``upsample`` times, threshold and trace it.
+
+    Returns the outline in the *original* bitmap's pixel coordinates and the
+    enlarged mask that was traced (validation compares the font against it).
+    """
+    mask = bitmap.ink_mask(bitmap.upsample(image, upsample))
+    outline = trace_mask(mask, params)
+    return transform_outline(outline, lambda x, y: (x / upsample, y / upsample)), mask
+
+
+def transform_outline(outline: Outline, fn: Callable[[float, float], Point]) -> Outline:
+    """Apply a point map to every point of an outline."""
+    return [[(seg[0], *(fn(x, y) for x, y in seg[1:])) for seg in contour] for contour in outline]
+
+
+def count_points(outline: Outline) -> int:
+    """On- and off-curve points, as a font stores the outline."""
+    return sum(len(seg) - 1 for contour in outline for seg in contour)

@@ -1,0 +1,48 @@
+"""Shared fixtures: the bundled fonts and samples, and a maker of sample images."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from glyphgen.resources import demo_samples, library_fonts, reference_font
+
+
+@pytest.fixture(scope="session")
+def reference() -> Path:
+    return reference_font()
+
+
+@pytest.fixture(scope="session")
+def demo_folder() -> Path:
+    return demo_samples()
+
+
+@pytest.fixture(scope="session")
+def library() -> list[Path]:
+    return library_fonts()
+
+
+def draw_char(char: str, font: Path, size: int = 160, margin: int = 40) -> np.ndarray:
+    """A character as dark ink on white paper, grey levels 0..255 (uint8)."""
+    face = ImageFont.truetype(str(font), size)
+    left, top, right, bottom = face.getbbox(char)
+    image = Image.new("L", (right - left + 2 * margin, bottom - top + 2 * margin), 255)
+    ImageDraw.Draw(image).text((margin - left, margin - top), char, font=face, fill=0)
+    return np.asarray(image)
+
+
+@pytest.fixture
+def write_samples(reference):
+    """Write sample images of ``chars`` into a folder, named uniXXXX.png."""
+
+    def write(folder: Path, chars: str, font: Path | None = None, size: int = 160) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        for char in chars:
+            Image.fromarray(draw_char(char, font or reference, size)).save(folder / f"uni{ord(char):04X}.png")
+        return folder
+
+    return write
