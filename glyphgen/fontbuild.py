@@ -62,7 +62,8 @@ class FontInfo:
         match = re.fullmatch(r"(\d+)(?:\.(\d{1,3}))?", self.version.strip())
         if not match:
             raise GlyphgenError(f"--version {self.version!r}: use a number such as 1.0 or 2.13.")
-        return int(match.group(1)), int(match.group(2) or 0)
+        # Read as a decimal, as fonts show it: 2.5 is version 2.500, not 2.005.
+        return int(match.group(1)), int((match.group(2) or "0").ljust(3, "0"))
 
     @property
     def postscript_name(self) -> str:

@@ -22,7 +22,7 @@ import numpy as np
 from . import bitmap
 from .backends import FewShotTask, FitReport, get_backend
 from .canvas import Canvas
-from .charset import describe, get_charset, glyph_name
+from .charset import Charset, describe, get_charset, glyph_name
 from .errors import GlyphgenError, ValidationError
 from .fontbuild import FontInfo, build_ufo, compile_font
 from .preview import render_preview
@@ -132,14 +132,7 @@ def build_font(options: BuildOptions, progress: Progress = Progress()) -> BuildR
 
     with clock("trace"):
         traced = trace_glyphs(samples, dict(zip(targets, generated[:, 0])), canvas, progress)
-    with clock("compile"), progress.stage("compile", total=1):
-        ufo, origins = build_ufo(traced.outlines, charset, options.info)
-        binaries = compile_font(ufo)
-        progress.advance()
-    with clock("validate"), progress.stage("validate", total=len(FONT_FORMATS)):
-        export = export_canvas(canvas)
-        reports = validate_binaries(binaries, charset, traced.expected, origins, export)
-        progress.advance(len(FONT_FORMATS))
+    binaries, reports = compile_and_validate(traced, charset, options.info, canvas, progress, clock)
     problems = [f"{kind.upper()}: {problem}" for kind, report in reports.items() for problem in report.problems]
     if problems:
         raise ValidationError(f"the font failed validation and was not written: {problems[0]}.")
@@ -158,6 +151,26 @@ def build_font(options: BuildOptions, progress: Progress = Progress()) -> BuildR
         validation=reports,
         points_per_glyph=float(np.mean(points)) if points else 0.0,
     )
+
+
+def compile_and_validate(
+    traced: TracedGlyphs,
+    charset: Charset,
+    info: FontInfo,
+    canvas: Canvas,
+    progress: Progress = Progress(),
+    clock: "_Clock | None" = None,
+) -> tuple[dict[str, bytes], dict[str, Report]]:
+    """Compile traced outlines to TTF, OTF and WOFF2 and validate each in memory."""
+    clock = clock or _Clock()
+    with clock("compile"), progress.stage("compile", total=1):
+        ufo, origins = build_ufo(traced.outlines, charset, info)
+        binaries = compile_font(ufo)
+        progress.advance()
+    with clock("validate"), progress.stage("validate", total=len(FONT_FORMATS)):
+        reports = validate_binaries(binaries, charset, traced.expected, origins, export_canvas(canvas))
+        progress.advance(len(FONT_FORMATS))
+    return binaries, reports
 
 
 def export_canvas(canvas: Canvas) -> Canvas:
