@@ -15,6 +15,7 @@ glyph back exactly where its bitmap was.
 from __future__ import annotations
 
 import io
+import math
 import os
 import re
 import statistics
@@ -22,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import ufoLib2
-from fontTools.pens.boundsPen import BoundsPen
+from fontTools.pens.boundsPen import BoundsPen, ControlBoundsPen
 from fontTools.pens.reverseContourPen import ReverseContourPen
 from fontTools.ttLib import TTFont
 from ufo2ft import compileOTF, compileTTF
@@ -79,8 +80,10 @@ class Bounds:
     y_max: float
 
 
-def outline_bounds(outline: Outline) -> Bounds | None:
-    pen = BoundsPen(None)
+def outline_bounds(outline: Outline, control: bool = False) -> Bounds | None:
+    """Ink bounds of an outline; with ``control``, the bounds of all its points,
+    off-curve ones included, which is what a TrueType glyph's bbox records."""
+    pen = ControlBoundsPen(None) if control else BoundsPen(None)
     draw_outline(outline, pen)
     if pen.bounds is None:
         return None
@@ -171,7 +174,8 @@ def build_ufo(glyphs: Mapping[str, Outline], charset: Charset, info: FontInfo) -
     metric_bounds = [bounds[c] for c in _METRIC_CHARS if c in bounds]
     ascender = round(max(b.y_max for b in metric_bounds))
     descender = round(min(b.y_min for b in metric_bounds))
-    all_bounds = [b for b in bounds.values() if b is not None]
+    all_bounds = [outline_bounds(outline, control=True) for outline in glyphs.values()]
+    all_bounds = [b for b in all_bounds if b is not None]
     _fill_info(ufo, info, ascender, descender, round(cap_height), round(x_height), all_bounds)
     return ufo, origins
 
@@ -221,8 +225,8 @@ def _fill_info(ufo, info: FontInfo, ascender, descender, cap_height, x_height, a
     i.openTypeHheaAscender, i.openTypeHheaDescender, i.openTypeHheaLineGap = ascender, descender, line_gap
     i.openTypeOS2Selection = [7]  # USE_TYPO_METRICS: the typo values above are the truth
     # Windows clips at usWin*: take them from the real extremes (accents included).
-    i.openTypeOS2WinAscent = max(ascender, round(max(b.y_max for b in all_bounds)))
-    i.openTypeOS2WinDescent = max(-descender, -round(min(b.y_min for b in all_bounds)))
+    i.openTypeOS2WinAscent = max(ascender, math.ceil(max(b.y_max for b in all_bounds)))
+    i.openTypeOS2WinDescent = max(-descender, -math.floor(min(b.y_min for b in all_bounds)))
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch and epoch.isdigit():  # reproducible builds: a fixed head.created
         import datetime

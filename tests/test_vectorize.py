@@ -39,4 +39,4 @@ def test_upsampled_trace_returns_canvas_coordinates():
     box = outline_bounds(outline)
     assert (box.x_min, box.x_max, box.y_min, box.y_max) == pytest.approx((6, 26, 6, 26), abs=0.2)
     assert count_points(outline) < 30
-    assert bitmap.iou(mask, bitmap.ink_mask(bitmap.upsample(image, 4))) == 1.0
+    assert bitmap.iou(mask, bitmap.ink_mask(bitmap.upsample(image, 4))) > 0.98

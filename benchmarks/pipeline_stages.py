@@ -1,0 +1,51 @@
+"""Seconds per stage of a demo build, and the peak memory of the process.
+
+    python benchmarks/pipeline_stages.py [--charset latin] [--repeats 3] [--backend retrieval]
+
+Prints one row per run and the median, as a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import tempfile
+from pathlib import Path
+
+from glyphgen.pipeline import BuildOptions, build_font
+from glyphgen.resources import demo_samples
+from glyphgen.vectorize import TRACER_NAME
+
+STAGES = ("ingest", "fit", "generate", "trace", "compile", "validate", "write")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--charset", default="latin")
+    parser.add_argument("--backend", default="retrieval")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+
+    rows = []
+    for _ in range(args.repeats):
+        with tempfile.TemporaryDirectory() as out:
+            result = build_font(
+                BuildOptions(samples=demo_samples(), out=Path(out), charset=args.charset, backend=args.backend)
+            )
+        rows.append([result.timings.get(stage, 0.0) for stage in STAGES])
+        glyphs = len(result.sample_chars) + len(result.generated_chars)
+
+    print(f"demo build, charset {args.charset} ({glyphs} inked glyphs), backend {args.backend}, tracer {TRACER_NAME}\n")
+    print("| run | " + " | ".join(STAGES) + " | total |")
+    print("|---" * (len(STAGES) + 2) + "|")
+    for i, row in enumerate(rows, start=1):
+        print(f"| {i} | " + " | ".join(f"{t:.2f}" for t in row) + f" | {sum(row):.2f} |")
+    median = [statistics.median(column) for column in zip(*rows)]
+    print("| median | " + " | ".join(f"{t:.2f}" for t in median) + f" | {sum(median):.2f} |")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\npeak resident memory: {peak:.0f} MiB; points per glyph: {result.points_per_glyph:.0f}")
+
+
+if __name__ == "__main__":
+    main()
