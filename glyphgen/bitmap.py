@@ -62,9 +62,10 @@ def stroke_width(mask: np.ndarray) -> float:
     Returns 0.0 for a blank mask. Needs strokes several pixels thick to be accurate,
     so measure on a high-resolution bitmap.
     """
-    mask = np.asarray(mask, bool)
-    if not mask.any():
+    box = ink_bbox(np.asarray(mask, bool))
+    if box is None:
         return 0.0
+    mask = np.asarray(mask, bool)[box[0] : box[1], box[2] : box[3]]
     distance = ndimage.distance_transform_edt(np.pad(mask, 1))[1:-1, 1:-1]
     skeleton = skeletonize(mask)
     if not skeleton.any():

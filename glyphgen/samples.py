@@ -93,7 +93,7 @@ class Sample:
         then enlarged smoothly (a small scan gives curves, not stairs) and huge
         ones reduced to MAX_TRACE_PX.
         """
-        zoom = max(1.0, float(np.ceil(self.units_per_px / units_per_px)))
+        zoom = max(1.0, self.units_per_px / units_per_px)
         zoom = min(zoom, MAX_TRACE_PX / max(self.ink.shape))
         sigma = max(1.0, TRACE_SMOOTHING_UNITS / self.units_per_px)
         pad = round(2 * sigma) + 1  # room for the blur to spread

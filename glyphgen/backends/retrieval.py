@@ -16,7 +16,7 @@ import dataclasses
 import hashlib
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,17 +87,18 @@ class RetrievalBackend(Backend):
         started = time.perf_counter()
         self.canvas = canvas = task.canvas
         chars = list(task.style)
-        samples = np.stack([task.style[c] for c in chars])
-        sample_heights = {c: bitmap.ink_height(s) for c, s in zip(chars, samples)}
-        sample_stroke = _median_stroke(samples)
+        fine = canvas.scaled(canvas.size * _FINE)
+        sample_heights = {c: bitmap.ink_height(task.style[c]) for c in chars}
+        sample_stroke = _median_stroke(bitmap.upsample(task.style[c], _FINE) for c in chars)
         fonts = self._candidates(task)
         if self.config.match_weight:
-            content_stroke = _median_stroke(np.stack([task.content[c] for c in chars]))
+            content_stroke = _median_stroke(bitmap.upsample(task.content[c], _FINE) for c in chars)
             self.content_stroke_offset = (sample_stroke - content_stroke) / 2
         ranking = []
         with progress.stage("match", total=len(fonts)):
             for font in fonts:
-                usable = [c for c in chars if c not in set(missing_chars(font, chars))]
+                lacking = set(missing_chars(font, chars))
+                usable = [c for c in chars if c not in lacking]
                 if len(usable) < 0.8 * len(chars):
                     progress.advance()
                     continue  # a font without most of the samples cannot be judged
@@ -105,10 +106,11 @@ class RetrievalBackend(Backend):
                 scale = bitmap.median_height_ratio(
                     {c: sample_heights[c] for c in usable}, {c: bitmap.ink_height(g) for c, g in zip(usable, unit)}
                 )
-                drawn = render_glyphs(font, usable, canvas, scale=scale)
-                matched = np.stack([task.style[c] for c in usable])
-                stroke = _median_stroke(drawn)
-                score = float(np.mean([_similarity(s, d, sample_stroke) for s, d in zip(matched, drawn)]))
+                drawn_fine = render_glyphs(font, usable, fine, scale=scale)
+                stroke = _median_stroke(drawn_fine)
+                score = float(
+                    np.mean([_similarity(task.style[c], bitmap.downsample(d, _FINE), sample_stroke) for c, d in zip(usable, drawn_fine)])
+                )
                 offset = (sample_stroke - stroke) / 2 if self.config.match_weight else 0.0
                 ranking.append(RankedFont(Path(font), score, scale, offset))
                 progress.advance(score=score)
@@ -184,9 +186,9 @@ class RetrievalBackend(Backend):
         return backend
 
 
-def _median_stroke(glyphs: np.ndarray) -> float:
-    """Median pen width of a stack of canvas bitmaps, in canvas pixels."""
-    widths = [bitmap.stroke_width(bitmap.ink_mask(bitmap.upsample(g, _FINE))) / _FINE for g in glyphs]
+def _median_stroke(fine_glyphs: Iterable[np.ndarray]) -> float:
+    """Median pen width of glyphs drawn on the fine canvas, in model-canvas pixels."""
+    widths = [bitmap.stroke_width(bitmap.ink_mask(g)) / _FINE for g in fine_glyphs]
     widths = [w for w in widths if w > 0]
     return float(np.median(widths)) if widths else 0.0
 
