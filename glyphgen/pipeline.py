@@ -113,7 +113,7 @@ def build_font(options: BuildOptions, progress: Progress = Progress()) -> BuildR
 
     with clock("ingest"):
         require_chars(reference, charset.inked_chars, f"the reference font (for the {charset.name} charset)")
-        samples = load_samples(Path(options.samples), charset, reference, canvas)
+        samples = load_samples(Path(options.samples), charset, reference, canvas, progress)
         style = samples.on_canvas(canvas)
         content = dict(zip(charset.inked_chars, render_glyphs(reference, charset.inked_chars, canvas)))
     task = FewShotTask(canvas=canvas, style=style, content=content, reference_path=reference)

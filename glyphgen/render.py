@@ -63,16 +63,12 @@ def has_outline(face: freetype.Face, char: str) -> bool:
 
 
 def missing_chars(path: Path | str, chars: Sequence[str]) -> list[str]:
-    """Characters of ``chars`` the font cannot draw (white space only needs a mapping)."""
+    """Characters of ``chars`` the font cannot draw.
+
+    White space is never missing: the font builder makes those glyphs itself.
+    """
     face = open_face(path)
-    missing = []
-    for char in chars:
-        if ord(char) in BLANK_CODEPOINTS:
-            if face.get_char_index(ord(char)) == 0 and ord(char) != 0x20:
-                missing.append(char)
-        elif not has_outline(face, char):
-            missing.append(char)
-    return missing
+    return [c for c in chars if ord(c) not in BLANK_CODEPOINTS and not has_outline(face, c)]
 
 
 def require_chars(path: Path | str, chars: Sequence[str], purpose: str) -> None:

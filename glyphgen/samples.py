@@ -32,6 +32,7 @@ from . import bitmap
 from .canvas import Canvas
 from .charset import BLANK_CODEPOINTS, Charset, describe
 from .errors import GlyphgenError
+from .progress import Progress
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"})
 LABELS_FILE = "labels.csv"
@@ -350,12 +351,16 @@ def place_samples(inks: dict[str, tuple[Path, np.ndarray]], reference: dict[str,
     return SampleSet(samples, scale)
 
 
-def load_samples(folder: Path, charset: Charset, reference_path: Path, canvas: Canvas) -> SampleSet:
+def load_samples(folder: Path, charset: Charset, reference_path: Path, canvas: Canvas, progress: Progress = Progress()) -> SampleSet:
     """Find, read, clean and place every sample image in ``folder``."""
     from .render import render_glyphs, require_chars
 
     files = find_sample_files(Path(folder), charset)
-    inks = {char: (path, load_ink(path)) for char, path in files.items()}
+    inks = {}
+    with progress.stage("read", total=len(files)):
+        for char, path in files.items():
+            inks[char] = (path, load_ink(path))
+            progress.advance()
     require_chars(reference_path, list(inks), "the reference font")
     measure = canvas.scaled(512)  # fine enough to measure reference ink to a unit or two
     rendered = render_glyphs(reference_path, list(inks), measure)
