@@ -16,14 +16,15 @@ at the end point of its last segment.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Union
 
 import numpy as np
-from skimage.filters import gaussian
 
 from . import bitmap
+from .errors import GlyphgenError
 
 Point = tuple[float, float]
 Segment = Union[tuple[str, Point], tuple[str, Point, Point, Point]]
@@ -107,12 +108,19 @@ def _trace_python(mask: np.ndarray, params: TraceParams) -> Outline:
 
 
 def _pick_tracer() -> tuple[str, Callable[[np.ndarray, TraceParams], Outline]]:
-    try:
-        import potracecffi  # noqa: F401
+    """The C binding when installed, else the Python port; GLYPHGEN_TRACER forces one."""
+    wanted = os.environ.get("GLYPHGEN_TRACER", "")
+    if wanted not in ("", "potracecffi", "potracer"):
+        raise GlyphgenError(f"GLYPHGEN_TRACER={wanted!r}: use potracecffi or potracer.")
+    if wanted != "potracer":
+        try:
+            import potracecffi  # noqa: F401
 
-        return "potracecffi", _trace_cffi
-    except ImportError:
-        return "potracer", _trace_python
+            return "potracecffi", _trace_cffi
+        except ImportError:
+            if wanted:
+                raise GlyphgenError("GLYPHGEN_TRACER=potracecffi, but potracecffi is not installed (pip install glyphgen[fast]).") from None
+    return "potracer", _trace_python
 
 
 TRACER_NAME, _trace = _pick_tracer()
@@ -132,10 +140,8 @@ def trace_bitmap(image: np.ndarray, upsample: int, params: TraceParams = TracePa
     Returns the outline in the *original* bitmap's pixel coordinates and the
     enlarged mask that was traced (validation compares the font against it).
     """
-    enlarged = bitmap.upsample(image, upsample)
-    if upsample > 1:
-        enlarged = gaussian(enlarged, sigma=SMOOTHING_PX * upsample, preserve_range=True)
-    mask = bitmap.ink_mask(enlarged)
+    smoothing = SMOOTHING_PX if upsample > 1 else 0.0
+    mask = bitmap.ink_mask(bitmap.upsample(image, upsample, smoothing))
     outline = trace_mask(mask, params)
     return transform_outline(outline, lambda x, y: (x / upsample, y / upsample)), mask
 

@@ -40,3 +40,27 @@ def test_upsampled_trace_returns_canvas_coordinates():
     assert (box.x_min, box.x_max, box.y_min, box.y_max) == pytest.approx((6, 26, 6, 26), abs=0.2)
     assert count_points(outline) < 30
     assert bitmap.iou(mask, bitmap.ink_mask(bitmap.upsample(image, 4))) > 0.98
+
+
+def test_the_c_binding_traces_exactly_like_the_python_port():
+    pytest.importorskip("potracecffi", reason="the [fast] extra is not installed")
+    from glyphgen import vectorize
+    from glyphgen.canvas import Canvas
+    from glyphgen.render import render_glyphs
+    from glyphgen.resources import reference_font
+
+    for glyph in render_glyphs(reference_font(), "Ag8%", Canvas(256)):
+        mask = bitmap.ink_mask(glyph)
+        fast = vectorize._trace_cffi(mask, vectorize.TraceParams())
+        slow = vectorize._trace_python(mask, vectorize.TraceParams())
+        assert _same(fast, slow)
+
+
+def _same(a, b) -> bool:
+    """Same contours, in any order (the two list a glyph's contours differently)."""
+    a, b = sorted(a, key=lambda c: c[-1][-1]), sorted(b, key=lambda c: c[-1][-1])
+    return len(a) == len(b) and all(
+        [s[0] for s in ca] == [s[0] for s in cb]
+        and np.allclose([p for s in ca for p in s[1:]], [p for s in cb for p in s[1:]])
+        for ca, cb in zip(a, b)
+    )
