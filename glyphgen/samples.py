@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +37,8 @@ from .progress import Progress
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"})
 LABELS_FILE = "labels.csv"
+# Images larger than this (pixels, longest side) are reduced on reading.
+MAX_READ_PX = 1600
 # Source ink larger than this (pixels, longest side) is reduced before tracing:
 # beyond it a phone photo adds sensor noise, not pen detail.
 MAX_TRACE_PX = 1200
@@ -224,23 +227,50 @@ def _read_labels(path: Path) -> Iterable[tuple[int, str, str]]:
 # Reading and cleaning one image
 
 
-def read_grey(path: Path) -> np.ndarray:
-    """An image as grey levels in [0, 1], transparency composited onto white."""
+@contextmanager
+def _open_image(path: Path) -> Iterator[Image.Image]:
     try:
         with Image.open(path) as image:
-            image = ImageOps.exif_transpose(image)  # phone photos store their rotation in EXIF
-            if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-                image = image.convert("RGBA")
-                paper = Image.new("RGBA", image.size, (255, 255, 255, 255))
-                image = Image.alpha_composite(paper, image)
-            if image.mode in ("I;16", "I;16B", "I;16L", "I"):
-                grey = np.asarray(image, dtype=np.float64)
-                grey = grey / max(grey.max(), 1.0)
-            else:
-                grey = np.asarray(image.convert("L"), dtype=np.float64) / 255.0
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
+            yield image
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
         raise GlyphgenError(f"{path}: not a readable image ({exc}).") from None
-    if grey.ndim != 2 or min(grey.shape) < 4:
+
+
+def reduction_for(paths: Iterable[Path]) -> float:
+    """One reduction factor for a whole sample set, so its largest image fits MAX_READ_PX.
+
+    Every image must shrink by the same factor: the set's one global scale
+    assumes they share a pixel size (one camera, one scanner setting).
+    """
+    longest = 0
+    for path in paths:
+        with _open_image(path) as image:
+            longest = max(longest, *image.size)
+    return max(1.0, longest / MAX_READ_PX)
+
+
+def read_grey(path: Path, reduce: float = 1.0) -> np.ndarray:
+    """An image as grey levels in [0, 1], transparency composited onto white.
+
+    ``reduce`` > 1 shrinks it by that factor (a 12-megapixel photo of one
+    letter is mostly sensor noise, and slow).
+    """
+    with _open_image(path) as image:
+        image = ImageOps.exif_transpose(image)  # phone photos store their rotation in EXIF
+        if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+            image = image.convert("RGBA")
+            paper = Image.new("RGBA", image.size, (255, 255, 255, 255))
+            image = Image.alpha_composite(paper, image)
+        if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+            grey = np.asarray(image, dtype=np.float64)
+            grey = grey / max(grey.max(), 1.0)
+        else:
+            grey = np.asarray(image.convert("L"), dtype=np.float64) / 255.0
+    if reduce > 1:
+        size = (max(1, round(grey.shape[1] / reduce)), max(1, round(grey.shape[0] / reduce)))
+        reduced = Image.fromarray(grey.astype(np.float32), mode="F").resize(size, Image.Resampling.LANCZOS)
+        grey = np.clip(np.asarray(reduced, dtype=np.float64), 0.0, 1.0)
+    if min(grey.shape) < 4:
         raise GlyphgenError(f"{path}: the image is too small to hold a character ({grey.shape[1]}x{grey.shape[0]}).")
     return grey
 
@@ -306,9 +336,9 @@ def _gap(a: slice, b: slice) -> int:
     return max(0, a.start - b.stop, b.start - a.stop)
 
 
-def load_ink(path: Path) -> np.ndarray:
+def load_ink(path: Path, reduce: float = 1.0) -> np.ndarray:
     """The cropped ink mask of one sample image; a blank image is an error."""
-    mask = binarize(read_grey(path))
+    mask = binarize(read_grey(path, reduce))
     box = bitmap.ink_bbox(mask)
     if box is None:
         raise GlyphgenError(f"{path}: no ink found; the image looks blank.")
@@ -356,10 +386,11 @@ def load_samples(folder: Path, charset: Charset, reference_path: Path, canvas: C
     from .render import render_glyphs, require_chars
 
     files = find_sample_files(Path(folder), charset)
+    reduce = reduction_for(files.values())
     inks = {}
     with progress.stage("read", total=len(files)):
         for char, path in files.items():
-            inks[char] = (path, load_ink(path))
+            inks[char] = (path, load_ink(path, reduce))
             progress.advance()
     require_chars(reference_path, list(inks), "the reference font")
     measure = canvas.scaled(512)  # fine enough to measure reference ink to a unit or two

@@ -120,3 +120,17 @@ def test_one_global_scale_keeps_relative_sizes(tmp_path, reference, write_sample
     # 'p' hangs below the baseline, 'a' sits on it.
     assert bitmap.ink_bbox(bitmap.ink_mask(placed["p"]))[1] > canvas.baseline_row + 5
     assert bitmap.ink_bbox(bitmap.ink_mask(placed["a"]))[1] == pytest.approx(canvas.baseline_row, abs=2)
+
+
+def test_a_huge_photo_places_like_a_small_scan(tmp_path, reference):
+    small, huge = tmp_path / "small", tmp_path / "huge"
+    small.mkdir(), huge.mkdir()
+    for char in "AHx":
+        image = Image.fromarray(draw_char(char, reference, size=120))
+        image.save(small / f"uni{ord(char):04X}.png")
+        image.resize((image.width * 12, image.height * 12), Image.Resampling.BICUBIC).save(huge / f"uni{ord(char):04X}.jpg")
+    canvas = Canvas(64)
+    a = load_samples(small, LATIN, reference, canvas).on_canvas(canvas)
+    b = load_samples(huge, LATIN, reference, canvas).on_canvas(canvas)
+    for char in "AHx":
+        assert bitmap.iou(bitmap.ink_mask(a[char]), bitmap.ink_mask(b[char])) > 0.9
