@@ -34,6 +34,7 @@ from .canvas import Canvas
 from .charset import BLANK_CODEPOINTS, Charset, describe
 from .errors import GlyphgenError
 from .progress import Progress
+from .render import render_glyphs, require_chars
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"})
 LABELS_FILE = "labels.csv"
@@ -102,13 +103,14 @@ class Sample:
         sigma = max(1.0, TRACE_SMOOTHING_UNITS / self.units_per_px)
         pad = round(2 * sigma) + 1  # room for the blur to spread
         smooth = gaussian(np.pad(self.ink.astype(np.float32), pad), sigma=sigma, preserve_range=True)
+        zoom_y = zoom_x = 1.0
         if zoom != 1.0:
             shape = (max(1, round(smooth.shape[0] * zoom)), max(1, round(smooth.shape[1] * zoom)))
-            zoom = shape[0] / smooth.shape[0]
+            zoom_y, zoom_x = shape[0] / smooth.shape[0], shape[1] / smooth.shape[1]  # exact after rounding
             smooth = resize(smooth, shape, order=3 if zoom > 1 else 1, anti_aliasing=zoom < 1)
 
         def to_units(x: float, y: float) -> tuple[float, float]:
-            units_x, units_y = self.to_units(x / zoom - pad, y / zoom - pad)
+            units_x, units_y = self.to_units(x / zoom_x - pad, y / zoom_y - pad)
             return float(units_x), float(units_y)
 
         return smooth >= 0.5, to_units
@@ -383,8 +385,6 @@ def place_samples(inks: dict[str, tuple[Path, np.ndarray]], reference: dict[str,
 
 def load_samples(folder: Path, charset: Charset, reference_path: Path, canvas: Canvas, progress: Progress = Progress()) -> SampleSet:
     """Find, read, clean and place every sample image in ``folder``."""
-    from .render import render_glyphs, require_chars
-
     files = find_sample_files(Path(folder), charset)
     reduce = reduction_for(files.values())
     inks = {}

@@ -7,13 +7,13 @@ import textwrap
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from glyphgen.cli.main import main
 
 from glyphgen import backends, bitmap
 from glyphgen.backends import FewShotTask, available_backends, get_backend
 from glyphgen.backends.retrieval import RetrievalBackend, RetrievalConfig
 from glyphgen.canvas import Canvas
 from glyphgen.charset import get_charset
-from glyphgen.cli.main import main
 from glyphgen.render import render_glyphs
 from glyphgen.samples import load_samples
 
@@ -35,8 +35,9 @@ def task_from(folder, reference):
 
 @pytest.fixture(scope="module")
 def courier_task(tmp_path_factory, reference, library):
-    from .conftest import draw_char
     from PIL import Image
+
+    from .conftest import draw_char
 
     folder = tmp_path_factory.mktemp("courier")
     courier = library_font(library, "CourierPrime")
