@@ -79,6 +79,11 @@ def check_output_folder(out: Path, force: bool) -> None:
     """Refuse to overwrite a folder that already holds fonts, unless forced."""
     if out.exists() and not out.is_dir():
         raise GlyphgenError(f"{out}: the output must be a folder, and this is a file.")
+    ancestor = out
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise GlyphgenError(f"{out}: cannot write there ({ancestor} is not writable).")
     if force or not out.exists():
         return
     existing = sorted(p.name for p in out.iterdir() if p.suffix.lower() in (".ttf", ".otf", ".woff2") or p.name == PREVIEW_NAME)
@@ -221,15 +226,17 @@ def _as_point(xy) -> tuple[float, float]:
 def _write_all(paths: Mapping[str, Path], contents: Mapping[str, bytes]) -> None:
     """Write every file under a temporary name first, then rename them all into place."""
     folder = next(iter(paths.values())).parent
-    folder.mkdir(parents=True, exist_ok=True)
     pending = []
     try:
+        folder.mkdir(parents=True, exist_ok=True)
         for key, path in paths.items():
             temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            temporary.write_bytes(contents[key])
             pending.append((temporary, path))
+            temporary.write_bytes(contents[key])
         for temporary, path in pending:
             os.replace(temporary, path)
+    except OSError as exc:
+        raise GlyphgenError(f"{folder}: cannot write the font files ({exc.strerror or exc}).") from None
     finally:
         for temporary, _ in pending:
             temporary.unlink(missing_ok=True)

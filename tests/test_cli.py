@@ -128,3 +128,10 @@ def test_a_generated_glyph_that_traces_to_nothing(tmp_path, demo_folder, monkeyp
     result = run("build", "--samples", demo_folder, "--out", tmp_path / "o", "--backend", "faint")
     assert_one_sentence_error(result, "traced to nothing")
     assert not (tmp_path / "o").exists()
+
+
+def test_an_output_folder_that_cannot_be_made(tmp_path, demo_folder):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = run("build", "--samples", demo_folder, "--out", blocker / "fonts")
+    assert_one_sentence_error(result, "cannot write there")
