@@ -202,12 +202,12 @@ def trace_glyphs(samples: SampleSet, generated: Mapping[str, np.ndarray], canvas
     traced = TracedGlyphs()
     with progress.stage("trace", total=len(samples) + len(generated)):
         for char, sample in samples.samples.items():
-            mask, to_units = sample.trace_source(export.units_per_px)
-            outline = trace_mask(mask)
+            traced_sample = sample.for_tracing(export.units_per_px)
+            outline = trace_mask(traced_sample.ink)
             if not outline:
                 raise GlyphgenError(f"{sample.path}: the ink of {describe(char)} traced to nothing (too faint or too small).")
-            traced.outlines[char] = transform_outline(outline, to_units)
-            traced.expected[glyph_name(ord(char))] = bitmap.ink_mask(sample.on_canvas(export))
+            traced.outlines[char] = transform_outline(outline, lambda x, y, s=traced_sample: _as_point(s.to_units(x, y)))
+            traced.expected[glyph_name(ord(char))] = bitmap.ink_mask(traced_sample.on_canvas(export))
             progress.advance()
         for char, image in generated.items():
             outline, mask = trace_bitmap(image, factor)

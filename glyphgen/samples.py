@@ -20,14 +20,14 @@ import csv
 import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 from scipy import ndimage
 from skimage.filters import gaussian, threshold_otsu
-from skimage.transform import AffineTransform, resize, warp
+from skimage.transform import AffineTransform, warp
 
 from . import bitmap
 from .canvas import Canvas
@@ -89,31 +89,33 @@ class Sample:
         placed = warp(source, inverse, output_shape=(canvas.size, canvas.size), order=1, cval=0.0)
         return np.clip(placed, 0, 1).astype(np.float32)
 
-    def trace_source(self, units_per_px: float) -> tuple[np.ndarray, Callable[[float, float], tuple[float, float]]]:
-        """The ink to trace, about as fine as ``units_per_px`` or finer, and its map to font units.
+    def for_tracing(self, units_per_px: float) -> "Sample":
+        """This sample as the mask to trace: edges smoothed, about as fine as ``units_per_px``.
 
         Edges are smoothed over TRACE_SMOOTHING_UNITS first: binarized photos have
         pixel-level jaggies that would cost potrace hundreds of points a glyph,
         while the pen's own wobble is far larger and survives. Coarse images are
         then enlarged smoothly (a small scan gives curves, not stairs) and huge
-        ones reduced to MAX_TRACE_PX.
+        ones reduced to MAX_TRACE_PX. The result is placed exactly like this
+        sample, so validation can compare the font with what was traced.
         """
         zoom = max(1.0, self.units_per_px / units_per_px)
         zoom = min(zoom, MAX_TRACE_PX / max(self.ink.shape))
         sigma = max(1.0, TRACE_SMOOTHING_UNITS / self.units_per_px)
         pad = round(2 * sigma) + 1  # room for the blur to spread
         smooth = gaussian(np.pad(self.ink.astype(np.float32), pad), sigma=sigma, preserve_range=True)
-        zoom_y = zoom_x = 1.0
         if zoom != 1.0:
-            shape = (max(1, round(smooth.shape[0] * zoom)), max(1, round(smooth.shape[1] * zoom)))
-            zoom_y, zoom_x = shape[0] / smooth.shape[0], shape[1] / smooth.shape[1]  # exact after rounding
-            smooth = resize(smooth, shape, order=3 if zoom > 1 else 1, anti_aliasing=zoom < 1)
-
-        def to_units(x: float, y: float) -> tuple[float, float]:
-            units_x, units_y = self.to_units(x / zoom_x - pad, y / zoom_y - pad)
-            return float(units_x), float(units_y)
-
-        return smooth >= 0.5, to_units
+            shape = tuple(int(np.ceil(n * zoom)) for n in smooth.shape)
+            # Exactly `zoom` on both axes (a rounded output shape would stretch one).
+            inverse = AffineTransform(scale=1 / zoom, translation=(0.5 / zoom - 0.5, 0.5 / zoom - 0.5))
+            smooth = warp(smooth, inverse, output_shape=shape, order=3 if zoom > 1 else 1, mode="constant")
+        return replace(
+            self,
+            ink=smooth >= 0.5,
+            units_per_px=self.units_per_px / zoom,
+            x0=self.x0 - self.units_per_px * pad,
+            y0=self.y0 + self.units_per_px * pad,
+        )
 
 
 @dataclass(frozen=True)
