@@ -110,5 +110,39 @@ def list_backends() -> None:
         click.echo(f"{name:<12} {cls.family:<16} {backend.parameter_count():>12,} parameters   {weights}")
 
 
+@main.group()
+def corpus() -> None:
+    """Build the pretraining corpus of free fonts (held-out families excluded)."""
+
+
+def _default_heldout() -> Path | None:
+    from glyphgen.resources import data_dir
+
+    candidate = data_dir("datasets").parent.parent / "shared" / "heldout-fonts.txt"
+    return candidate if candidate.exists() else None
+
+
+@corpus.command("build")
+@click.option("--out", default="datasets/cache/corpus", show_default=True, type=click.Path(path_type=Path), help="Corpus folder (a cache: git-ignored).")
+@click.option("--heldout", type=click.Path(path_type=Path), help="List of held-out families to exclude (default: ../shared/heldout-fonts.txt).")
+@click.option("--limit", type=int, help="At most this many families (handwriting first).")
+@click.option("--jobs", default=4, show_default=True, help="Parallel downloads.")
+@click.option("--canvas-size", default=64, show_default=True, help="Canvas of the rendered glyph cache.")
+def corpus_build(out, heldout, limit, jobs, canvas_size):
+    """Download, verify, record and render the corpus (needs npm)."""
+    from rich.console import Console
+
+    from glyphgen.corpus import build_corpus
+    from glyphgen.progress import RichProgress
+
+    heldout = heldout or _default_heldout()
+    if heldout is None:
+        raise GlyphgenError("--heldout: no held-out font list found beside the checkout; name it with --heldout FILE.")
+    with RichProgress(Console(stderr=True)) as progress:
+        fonts = build_corpus(out, heldout, limit=limit, jobs=jobs, canvas_size=canvas_size, progress=progress)
+    validation = sum(f.split == "validation" for f in fonts)
+    click.echo(f"{len(fonts)} fonts ({len(fonts) - validation} train, {validation} validation) in {out}; manifest.json lists what was skipped and why.")
+
+
 if __name__ == "__main__":
     main()

@@ -58,3 +58,15 @@ def test_no_file_under_fonts_or_datasets_names_a_heldout_family(heldout):
                 assert not re.search(pattern, path.read_text(encoding="utf-8", errors="replace"), re.IGNORECASE), (
                     f"{path} names held-out family {family}"
                 )
+
+
+def test_the_corpus_recipe_selects_no_heldout_family(heldout):
+    from glyphgen.corpus import read_heldout, select_families
+
+    listed = read_heldout(HELDOUT_LIST)
+    catalogue = [
+        {"family": name, "id": name.lower().replace(" ", "-"), "category": "handwriting", "weights": [400], "styles": ["normal"]}
+        for family in heldout
+        for name in (family, f"{family} SC", f"{family} Two")
+    ]
+    assert select_families(catalogue, listed) == []

@@ -1,0 +1,321 @@
+"""A pretraining corpus of free fonts, assembled from package registries.
+
+Few-shot models learn what letters are from many fonts. This recipe gathers
+them only from what a fresh machine reaches -- npm's ``@fontsource/*`` packages
+(Google Fonts, as WOFF2) and Debian's ``fonts-*`` packages -- keeps only freely
+licensed ones, and **never** a family of the held-out list kept for independent
+evaluation. Run it as::
+
+    glyphgen corpus build --out datasets/cache/corpus
+
+Steps, each checked:
+
+1. *catalogue*: the Google Fonts catalogue shipped in the npm package
+   ``google-font-metadata`` gives every family, its category and subsets;
+2. *exclude*: every family whose name matches the held-out list is dropped
+   before anything is downloaded (a name that starts with a held-out name, such
+   as "... SC" or "... Two", counts too);
+3. *fetch*: ``npm pack @fontsource/<id>`` (or ``apt-get download``), the Latin
+   regular face converted to TTF;
+4. *verify*: license OFL/Apache (as the package states it), the font's own name
+   table not held out, an outline for every ASCII letter and digit, a real
+   lowercase (caps-only fonts would teach that ``a`` is ``A``);
+5. *manifest*: ``manifest.json`` records each font's family, source, license,
+   sha256 and split (a fixed 10% of families is for validation only);
+6. *render*: ``glyphs.npz`` holds every font's ``latin`` glyphs on the canvas.
+
+The cache folder is git-ignored; the recipe rebuilds it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import subprocess
+import tarfile
+import tempfile
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+from fontTools.ttLib import TTFont
+
+from . import bitmap
+from .canvas import Canvas
+from .charset import get_charset
+from .errors import GlyphgenError
+from .progress import Progress
+from .render import missing_chars, render_glyphs
+
+CATALOGUE_PACKAGE = "google-font-metadata@6.0.8"
+FONTSOURCE_MAJOR = "5"
+FREE_LICENSES = ("OFL-1.1", "Apache-2.0")
+VALIDATION_PERCENT = 10
+_REQUIRED = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+_LOWER, _UPPER = "acemnorsuvwxz", "ACEMNORSUVWXZ"
+# Families whose Latin is not text: barcodes, redaction bars, icon and blank fonts.
+_NOT_TEXT = re.compile(r"barcode|redacted|blank|icons?\b|symbols?\b|emoji|flow circular|flow block|flow rounded", re.I)
+
+
+@dataclass(frozen=True)
+class CorpusFont:
+    family: str
+    id: str
+    category: str
+    license: str
+    source: str
+    file: str  # relative to the corpus folder
+    sha256: str
+    split: str  # "train" or "validation"
+
+
+# -- held-out families -------------------------------------------------------
+
+
+def squash(name: str) -> str:
+    """A family name reduced to lowercase letters and digits ("Caveat Brush" -> "caveatbrush")."""
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def read_heldout(path: Path) -> tuple[str, ...]:
+    """The held-out families, squashed; an unreadable list stops the recipe."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise GlyphgenError(f"{path}: cannot read the held-out font list ({exc.strerror or exc}).") from None
+    names = tuple(squash(line) for line in lines if line.strip() and not line.lstrip().startswith("#"))
+    if not names:
+        raise GlyphgenError(f"{path}: the held-out font list names no family.")
+    return names
+
+
+def is_heldout(name: str, heldout: Sequence[str]) -> bool:
+    """True when ``name`` (a family, npm id or file name) is, or starts with, a held-out family."""
+    squashed = squash(name)
+    return any(squashed.startswith(family) for family in heldout)
+
+
+def font_names(path: Path) -> list[str]:
+    """Every name a font calls itself: family, typographic family, full and PostScript names."""
+    names = TTFont(path, lazy=True)["name"]
+    return [str(record) for record in names.names if record.nameID in (1, 4, 6, 16, 21)]
+
+
+# -- the catalogue -------------------------------------------------------------
+
+
+def _npm_pack(spec: str, folder: Path) -> Path:
+    """Download one npm package tarball into ``folder`` (the registry is the only source)."""
+    try:
+        result = subprocess.run(
+            ["npm", "pack", spec, "--loglevel=error", "--pack-destination", str(folder)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    except FileNotFoundError:
+        raise GlyphgenError("npm is not installed; the corpus recipe fetches fonts from the npm registry.") from None
+    if result.returncode != 0:
+        reasons = [line for line in result.stderr.splitlines() if "npm error" in line and "log of this run" not in line]
+        raise GlyphgenError(f"npm pack {spec} failed: {reasons[1 if len(reasons) > 1 else 0][10:] if reasons else result.returncode}")
+    return folder / result.stdout.strip().splitlines()[-1]
+
+
+def _tar_member(tarball: Path, name: str) -> bytes:
+    with tarfile.open(tarball) as archive:
+        member = archive.extractfile(name)
+        if member is None:
+            raise KeyError(name)
+        return member.read()
+
+
+def read_catalogue(scratch: Path) -> list[dict]:
+    """Every Google Fonts family with a Latin subset: id, family, category, weights, styles."""
+    tarball = _npm_pack(CATALOGUE_PACKAGE, scratch)
+    families = json.loads(_tar_member(tarball, "package/data/google-fonts-v1.json"))
+    return [f for f in families.values() if "latin" in f.get("subsets", ())]
+
+
+def select_families(catalogue: Iterable[dict], heldout: Sequence[str], limit: int | None = None) -> list[dict]:
+    """Candidate families: text fonts, none held out; handwriting first, then by a fixed shuffle.
+
+    The shuffle is a hash of the id, so the selection is reproducible and every
+    category is represented whatever the limit.
+    """
+    chosen = [
+        f
+        for f in catalogue
+        if not is_heldout(f["family"], heldout)
+        and not is_heldout(f["id"], heldout)
+        and not _NOT_TEXT.search(f["family"])
+        and not f["family"].endswith(" SC")  # small caps: no lowercase to learn from
+        and 400 in f.get("weights", ())
+        and "normal" in f.get("styles", ())
+    ]
+    chosen.sort(key=lambda f: (f.get("category") != "handwriting", _hash(f["id"])))
+    return chosen[:limit] if limit else chosen
+
+
+def _hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def split_of(family_id: str) -> str:
+    """A fixed split by family: the same family is never in both."""
+    return "validation" if int(_hash(family_id)[:8], 16) % 100 < VALIDATION_PERCENT else "train"
+
+
+# -- fetching ------------------------------------------------------------------
+
+
+def fetch_fontsource(family: dict, fonts_dir: Path, scratch: Path) -> tuple[Path, str, str]:
+    """The family's Latin regular face from npm, as TTF; returns (path, license, source)."""
+    try:
+        tarball = _npm_pack(f"@fontsource/{family['id']}@{FONTSOURCE_MAJOR}", scratch)
+    except GlyphgenError as error:
+        if "notarget" not in str(error):
+            raise
+        tarball = _npm_pack(f"@fontsource/{family['id']}", scratch)  # only an older major exists
+    metadata = json.loads(_tar_member(tarball, "package/metadata.json"))
+    license_id = metadata.get("license", {}).get("type", "")
+    woff2 = _tar_member(tarball, f"package/files/{family['id']}-latin-400-normal.woff2")
+    font = TTFont(io.BytesIO(woff2))
+    font.flavor = None
+    target = fonts_dir / f"{family['id']}.ttf"
+    font.save(target)
+    version = json.loads(_tar_member(tarball, "package/package.json")).get("version", "?")
+    tarball.unlink(missing_ok=True)
+    return target, license_id, f"npm:@fontsource/{family['id']}@{version}"
+
+
+def verify_font(path: Path, license_id: str, heldout: Sequence[str]) -> str | None:
+    """Why a fetched font may not enter the corpus, or None when it may."""
+    if license_id not in FREE_LICENSES:
+        return f"license {license_id or 'unknown'} is not OFL-1.1 or Apache-2.0"
+    try:
+        names = font_names(path)
+    except Exception as exc:  # a font fontTools cannot read is no training data
+        return f"unreadable ({exc})"
+    held = [name for name in names if is_heldout(name, heldout)]
+    if held:
+        return f"its name table says {held[0]!r}, a held-out family"
+    lacking = missing_chars(path, _REQUIRED)
+    if lacking:
+        return f"no outline for {''.join(lacking[:10])}"
+    if is_caps_only(path):
+        return "caps only (its lowercase is as tall as its capitals)"
+    return None
+
+
+def is_caps_only(path: Path) -> bool:
+    """Lowercase as tall as the capitals: caps-only or small-caps fonts."""
+    canvas = Canvas(64)
+    glyphs = render_glyphs(path, _LOWER + _UPPER, canvas)
+    lower = [bitmap.ink_height(g) for g in glyphs[: len(_LOWER)]]
+    upper = [bitmap.ink_height(g) for g in glyphs[len(_LOWER) :]]
+    ratios = [lo / up for lo, up in zip(lower, upper) if up > 0]
+    return bool(ratios) and float(np.median(ratios)) > 0.85
+
+
+# -- the whole recipe ------------------------------------------------------------
+
+
+def build_corpus(
+    out: Path,
+    heldout_path: Path,
+    *,
+    limit: int | None = None,
+    jobs: int = 4,
+    canvas_size: int = 64,
+    progress: Progress = Progress(),
+) -> list[CorpusFont]:
+    """Fetch, verify, record and render a corpus into ``out``; returns the manifest."""
+    heldout = read_heldout(heldout_path)
+    fonts_dir = Path(out) / "fonts"
+    fonts_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="glyphgen-corpus-") as scratch:
+        families = select_families(read_catalogue(Path(scratch)), heldout, limit)
+
+        def fetch(family: dict) -> CorpusFont | str:
+            try:
+                path, license_id, source = fetch_fontsource(family, fonts_dir, Path(scratch))
+            except (GlyphgenError, KeyError, OSError, subprocess.TimeoutExpired) as exc:
+                return f"{family['id']}: not fetched ({exc})"
+            problem = verify_font(path, license_id, heldout)
+            if problem:
+                path.unlink(missing_ok=True)
+                return f"{family['id']}: {problem}"
+            return CorpusFont(
+                family=family["family"],
+                id=family["id"],
+                category=family.get("category", ""),
+                license=license_id,
+                source=source,
+                file=str(path.relative_to(out)),
+                sha256=_hash_file(path),
+                split=split_of(family["id"]),
+            )
+
+        fonts: list[CorpusFont] = []
+        skipped: list[str] = []
+        with progress.stage("fetch", total=len(families)), ThreadPoolExecutor(max_workers=jobs) as pool:
+            for result in pool.map(fetch, families):
+                (fonts if isinstance(result, CorpusFont) else skipped).append(result)
+                progress.advance()
+    write_manifest(Path(out), fonts, skipped)
+    render_corpus(Path(out), fonts, Canvas(canvas_size), progress)
+    return fonts
+
+
+def _hash_file(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def write_manifest(out: Path, fonts: Sequence[CorpusFont], skipped: Sequence[str]) -> Path:
+    manifest = {
+        "recipe": "glyphgen corpus build",
+        "catalogue": CATALOGUE_PACKAGE,
+        "fonts": [asdict(f) for f in sorted(fonts, key=lambda f: f.id)],
+        "skipped": sorted(skipped),
+    }
+    path = out / "manifest.json"
+    temporary = path.with_suffix(".json.tmp")
+    temporary.write_text(json.dumps(manifest, indent=1, ensure_ascii=False))
+    temporary.replace(path)
+    return path
+
+
+def read_manifest(out: Path) -> list[CorpusFont]:
+    path = Path(out) / "manifest.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return [CorpusFont(**entry) for entry in data["fonts"]]
+    except FileNotFoundError:
+        raise GlyphgenError(f"{path}: no corpus here; build one with `glyphgen corpus build`.") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise GlyphgenError(f"{path}: not a corpus manifest ({exc}).") from None
+
+
+def render_corpus(out: Path, fonts: Sequence[CorpusFont], canvas: Canvas, progress: Progress = Progress()) -> Path:
+    """Render every font's ``latin`` glyphs on ``canvas`` into ``glyphs.npz`` (uint8, no pickles)."""
+    chars = get_charset("latin").inked_chars
+    stack = np.zeros((len(fonts), len(chars), canvas.size, canvas.size), dtype=np.uint8)
+    with progress.stage("render", total=len(fonts)):
+        for i, font in enumerate(fonts):
+            stack[i] = np.round(render_glyphs(Path(out) / font.file, chars, canvas) * 255)
+            progress.advance()
+    path = Path(out) / "glyphs.npz"
+    temporary = path.with_name("glyphs.tmp.npz")
+    np.savez_compressed(
+        temporary,
+        glyphs=stack,
+        chars=np.array([ord(c) for c in chars], dtype=np.int32),
+        font_ids=np.array([f.id for f in fonts]),
+        canvas=np.array([canvas.size, canvas.em_bottom, canvas.em_top, canvas.units_per_em], dtype=np.float64),
+    )
+    temporary.replace(path)
+    return path

@@ -1,0 +1,130 @@
+"""The corpus recipe: held-out families never enter, licenses and fonts are checked, splits are fixed."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from fontTools.ttLib import TTFont
+
+from glyphgen.corpus import (
+    CorpusFont,
+    is_caps_only,
+    is_heldout,
+    read_heldout,
+    read_manifest,
+    render_corpus,
+    select_families,
+    split_of,
+    squash,
+    verify_font,
+    write_manifest,
+)
+from glyphgen.errors import GlyphgenError
+
+HELDOUT_TEXT = "# evaluation only\nCaveat\nPatrick Hand\nNanum Pen Script\n\nZCOOL KuaiLe\n"
+
+
+@pytest.fixture
+def heldout(tmp_path):
+    path = tmp_path / "heldout.txt"
+    path.write_text(HELDOUT_TEXT)
+    return read_heldout(path)
+
+
+def family(name, category="handwriting", weights=(400,), styles=("normal",)):
+    return {"family": name, "id": squash(name), "category": category, "weights": list(weights), "styles": list(styles)}
+
+
+def test_heldout_names_match_every_spelling(heldout):
+    assert heldout == ("caveat", "patrickhand", "nanumpenscript", "zcoolkuaile")
+    for name in ["Caveat", "caveat-brush", "Patrick Hand SC", "PatrickHand-Regular", "NanumPen Script", "zcool-kuaile"]:
+        assert is_heldout(name, heldout), name
+    for name in ["Comic Neue", "Kalam", "Cave Story", "Patrick"]:
+        assert not is_heldout(name, heldout), name
+
+
+def test_selection_never_holds_a_heldout_family(heldout):
+    catalogue = [
+        family("Caveat"),
+        family("Caveat Brush"),
+        family("Patrick Hand"),
+        family("Patrick Hand SC"),
+        family("Comic Neue"),
+        family("Itim"),
+        family("Noto Serif", "serif"),
+        family("Libre Barcode 39", "display"),
+        family("Amatic SC", "handwriting"),
+        family("Thin Only", weights=(100,)),
+    ]
+    chosen = [f["family"] for f in select_families(catalogue, heldout)]
+    assert sorted(chosen) == ["Comic Neue", "Itim", "Noto Serif"]
+    assert chosen[-1] == "Noto Serif"  # handwriting comes first
+    assert [f["family"] for f in select_families(catalogue, heldout, limit=1)][0] in ("Comic Neue", "Itim")
+
+
+def test_a_font_whose_name_table_is_heldout_is_refused(tmp_path, library, heldout):
+    source = next(p for p in library if p.stem.startswith("ComicNeue"))
+    font = TTFont(source)
+    for record in font["name"].names:
+        if record.nameID in (1, 4, 16):
+            record.string = "Caveat"
+    renamed = tmp_path / "innocent-file-name.ttf"
+    font.save(renamed)
+    assert "held-out" in verify_font(renamed, "OFL-1.1", heldout)
+    assert verify_font(source, "OFL-1.1", heldout) is None
+
+
+def test_licenses_and_coverage_are_checked(library, reference, heldout):
+    assert "license" in verify_font(reference, "UFL-1.0", heldout)
+    assert "license" in verify_font(reference, "", heldout)
+    assert verify_font(reference, "Apache-2.0", heldout) is None
+
+
+def test_caps_only_fonts_are_recognised(tmp_path, reference):
+    font = TTFont(reference)
+    cmap = font.getBestCmap()
+    for table in font["cmap"].tables:
+        for lower in range(ord("a"), ord("z") + 1):
+            if lower in table.cmap:
+                table.cmap[lower] = cmap[lower - 32]  # lowercase drawn with the capitals
+    caps = tmp_path / "caps.ttf"
+    font.save(caps)
+    assert is_caps_only(caps)
+    assert not is_caps_only(reference)
+
+
+def test_split_is_fixed_and_about_ten_percent():
+    ids = [f"family-{i}" for i in range(2000)]
+    splits = [split_of(i) for i in ids]
+    assert splits == [split_of(i) for i in ids]
+    assert 0.07 < splits.count("validation") / len(ids) < 0.13
+
+
+def test_manifest_and_render_cache_round_trip(tmp_path, library):
+    from glyphgen.canvas import Canvas
+
+    (tmp_path / "fonts").mkdir()
+    fonts = []
+    for path in library[:3]:
+        target = tmp_path / "fonts" / path.name
+        target.write_bytes(path.read_bytes())
+        fonts.append(CorpusFont(path.stem, squash(path.stem), "handwriting", "OFL-1.1", "test", f"fonts/{path.name}", "0" * 64, "train"))
+    write_manifest(tmp_path, fonts, ["x: skipped for a reason"])
+    assert read_manifest(tmp_path) == sorted(fonts, key=lambda f: f.id)
+    assert json.loads((tmp_path / "manifest.json").read_text())["skipped"] == ["x: skipped for a reason"]
+
+    render_corpus(tmp_path, fonts, Canvas(32))
+    with np.load(tmp_path / "glyphs.npz", allow_pickle=False) as cache:
+        assert cache["glyphs"].shape == (3, 94, 32, 32) and cache["glyphs"].dtype == np.uint8
+        assert cache["glyphs"].max() == 255
+        assert list(cache["font_ids"]) == [f.id for f in fonts]
+
+
+def test_a_missing_or_empty_heldout_list_stops_the_recipe(tmp_path):
+    with pytest.raises(GlyphgenError, match="cannot read the held-out font list"):
+        read_heldout(tmp_path / "nope.txt")
+    (tmp_path / "empty.txt").write_text("# nothing\n")
+    with pytest.raises(GlyphgenError, match="names no family"):
+        read_heldout(tmp_path / "empty.txt")
