@@ -181,7 +181,7 @@ def fetch_fontsource(family: dict, fonts_dir: Path, scratch: Path) -> tuple[Path
             raise
         tarball = _npm_pack(f"@fontsource/{family['id']}", scratch)  # only an older major exists
     metadata = json.loads(_tar_member(tarball, "package/metadata.json"))
-    license_id = metadata.get("license", {}).get("type", "")
+    license_id = spdx_license(metadata.get("license", ""))
     woff2 = _tar_member(tarball, f"package/files/{family['id']}-latin-400-normal.woff2")
     font = TTFont(io.BytesIO(woff2))
     font.flavor = None
@@ -190,6 +190,17 @@ def fetch_fontsource(family: dict, fonts_dir: Path, scratch: Path) -> tuple[Path
     version = json.loads(_tar_member(tarball, "package/package.json")).get("version", "?")
     tarball.unlink(missing_ok=True)
     return target, license_id, f"npm:@fontsource/{family['id']}@{version}"
+
+
+def spdx_license(stated: object) -> str:
+    """A package's license statement as an SPDX id where we recognise it, else as stated."""
+    text = stated.get("type", "") if isinstance(stated, dict) else str(stated or "")
+    squashed = squash(text)
+    if squashed in ("ofl11", "silopenfontlicense11") or "openfontlicense" in squashed and "11" in squashed:
+        return "OFL-1.1"
+    if squashed.startswith("apache") and "20" in squashed:
+        return "Apache-2.0"
+    return text
 
 
 def verify_font(path: Path, license_id: str, heldout: Sequence[str]) -> str | None:
@@ -243,8 +254,8 @@ def build_corpus(
         def fetch(family: dict) -> CorpusFont | str:
             try:
                 path, license_id, source = fetch_fontsource(family, fonts_dir, Path(scratch))
-            except (GlyphgenError, KeyError, OSError, subprocess.TimeoutExpired) as exc:
-                return f"{family['id']}: not fetched ({exc})"
+            except Exception as exc:  # one broken package must not end a long download
+                return f"{family['id']}: not fetched ({type(exc).__name__}: {exc})"
             problem = verify_font(path, license_id, heldout)
             if problem:
                 path.unlink(missing_ok=True)

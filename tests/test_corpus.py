@@ -128,3 +128,20 @@ def test_a_missing_or_empty_heldout_list_stops_the_recipe(tmp_path):
     (tmp_path / "empty.txt").write_text("# nothing\n")
     with pytest.raises(GlyphgenError, match="names no family"):
         read_heldout(tmp_path / "empty.txt")
+
+
+@pytest.mark.parametrize(
+    "stated, spdx",
+    [
+        ("OFL-1.1", "OFL-1.1"),
+        ({"type": "OFL-1.1", "url": "https://openfontlicense.org"}, "OFL-1.1"),
+        ("SIL Open Font License, 1.1", "OFL-1.1"),
+        ("Apache License, Version 2.0", "Apache-2.0"),
+        ("Ubuntu Font License, 1.0", "Ubuntu Font License, 1.0"),
+        (None, ""),
+    ],
+)
+def test_package_licenses_read_as_spdx(stated, spdx):
+    from glyphgen.corpus import spdx_license
+
+    assert spdx_license(stated) == spdx
