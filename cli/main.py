@@ -126,9 +126,10 @@ def _default_heldout() -> Path | None:
 @click.option("--out", default="datasets/cache/corpus", show_default=True, type=click.Path(path_type=Path), help="Corpus folder (a cache: git-ignored).")
 @click.option("--heldout", type=click.Path(path_type=Path), help="List of held-out families to exclude (default: ../shared/heldout-fonts.txt).")
 @click.option("--limit", type=int, help="At most this many families (handwriting first).")
+@click.option("--debian/--no-debian", default=True, show_default=True, help="Also take Debian fonts-* packages (needs apt-get).")
 @click.option("--jobs", default=4, show_default=True, help="Parallel downloads.")
 @click.option("--canvas-size", default=64, show_default=True, help="Canvas of the rendered glyph cache.")
-def corpus_build(out, heldout, limit, jobs, canvas_size):
+def corpus_build(out, heldout, limit, debian, jobs, canvas_size):
     """Download, verify, record and render the corpus (needs npm)."""
     from rich.console import Console
 
@@ -139,7 +140,7 @@ def corpus_build(out, heldout, limit, jobs, canvas_size):
     if heldout is None:
         raise GlyphgenError("--heldout: no held-out font list found beside the checkout; name it with --heldout FILE.")
     with RichProgress(Console(stderr=True)) as progress:
-        fonts = build_corpus(out, heldout, limit=limit, jobs=jobs, canvas_size=canvas_size, progress=progress)
+        fonts = build_corpus(out, heldout, limit=limit, debian=debian, jobs=jobs, canvas_size=canvas_size, progress=progress)
     validation = sum(f.split == "validation" for f in fonts)
     click.echo(f"{len(fonts)} fonts ({len(fonts) - validation} train, {validation} validation) in {out}; manifest.json lists what was skipped and why.")
 

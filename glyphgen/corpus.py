@@ -53,7 +53,24 @@ from .render import missing_chars, render_glyphs
 
 CATALOGUE_PACKAGE = "google-font-metadata@6.0.8"
 FONTSOURCE_MAJOR = "5"
-FREE_LICENSES = ("OFL-1.1", "Apache-2.0")
+# Licenses a corpus font may carry: OFL and Apache, and the similarly free ones
+# Debian's font packages use (GPL with or without the font exception, LPPL, ...).
+_FREE_LICENSE = re.compile(
+    r"^(OFL|SIL-OFL|Apache-2\.0|GPL|LGPL|AGPL|LPPL|GUST|MIT|Expat|BSD|Bitstream|DejaVu|Artistic|CC0|CC-BY(-SA)?-[0-9.]+$|public-domain)",
+    re.I,
+)
+# Debian packages with Latin text faces, handwriting and script first. Held-out
+# designs shipped by Debian are not listed, and the name check would refuse them.
+DEBIAN_PACKAGES = (
+    "fonts-sjfonts", "fonts-breip", "fonts-ecolier-court", "fonts-ecolier-lignes-court", "fonts-tlwg-purisa-ttf",
+    "fonts-dustin", "fonts-femkeklaver", "fonts-rufscript", "fonts-staypuft", "fonts-summersby", "fonts-okolaks",
+    "fonts-averia-gwf", "fonts-havana", "fonts-isabella", "fonts-joscelyn", "fonts-levien-typoscript",
+    "fonts-bwht", "fonts-tomsontalks", "fonts-humor-sans", "fonts-klee", "fonts-seto", "fonts-yusei-magic",
+    "fonts-comic-neue", "fonts-urw-base35", "fonts-texgyre", "fonts-cmu", "fonts-freefont-ttf",
+    "fonts-sil-gentiumplus", "fonts-sil-charis", "fonts-sil-andika", "fonts-liberation2", "fonts-dejavu-core",
+    "fonts-aenigma",
+)  # fmt: skip
+_REGULAR_STYLES = ("regular", "book", "roman", "normal", "medium")
 VALIDATION_PERCENT = 10
 _REQUIRED = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 _LOWER, _UPPER = "acemnorsuvwxz", "ACEMNORSUVWXZ"
@@ -192,6 +209,86 @@ def fetch_fontsource(family: dict, fonts_dir: Path, scratch: Path) -> tuple[Path
     return target, license_id, f"npm:@fontsource/{family['id']}@{version}"
 
 
+def fetch_debian(package: str, fonts_dir: Path, scratch: Path) -> list[tuple[Path, str, str, str]]:
+    """Regular faces of a Debian font package: (path, family, license, source) each.
+
+    ``apt-get download`` fetches the .deb without installing it; its DEP-5
+    copyright file names the licenses. One face per family is kept (the regular
+    one): the corpus wants many designs, not many weights of one.
+    """
+    folder = Path(tempfile.mkdtemp(prefix=f"{package}-", dir=scratch))
+    for command in (["apt-get", "download", package], None):
+        if command is None:
+            break
+        try:
+            result = subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=600)
+        except FileNotFoundError:
+            raise GlyphgenError("apt-get is not available; build with --no-debian.") from None
+        if result.returncode != 0:
+            raise GlyphgenError(f"apt-get download {package} failed: {result.stderr.strip().splitlines()[-1:]}")
+    debs = sorted(folder.glob("*.deb"))
+    if not debs:
+        raise GlyphgenError(f"apt-get download {package} gave no package file")
+    tree = folder / "tree"
+    subprocess.run(["dpkg-deb", "-x", str(debs[0]), str(tree)], check=True, capture_output=True)
+    version = debs[0].name.split("_")[1] if debs[0].name.count("_") >= 2 else "?"
+    licenses = sorted({lic for doc in tree.glob("usr/share/doc/*/copyright") for lic in debian_licenses(doc.read_text("utf-8", "replace"))})
+    by_family: dict[str, list[Path]] = {}
+    for path in sorted(tree.rglob("*")):
+        if path.suffix.lower() in (".ttf", ".otf") and path.is_file():
+            try:
+                names = TTFont(path, lazy=True)["name"]
+                family = str(names.getDebugName(16) or names.getDebugName(1) or path.stem)
+            except Exception:
+                continue
+            by_family.setdefault(family, []).append(path)
+    faces = []
+    for family, paths in by_family.items():
+        regular = [p for p in paths if _style(p) in _REGULAR_STYLES] or paths
+        source_path = regular[0]
+        target = fonts_dir / f"debian-{package[len('fonts-'):]}-{squash(family)}{source_path.suffix.lower()}"
+        target.write_bytes(source_path.read_bytes())
+        faces.append((target, family, ", ".join(licenses), f"debian:{package}@{version}"))
+    return faces
+
+
+_LICENSE_PHRASES = (
+    ("open font license", "OFL"),
+    ("apache license", "Apache-2.0"),
+    ("lesser general public license", "LGPL"),
+    ("general public license", "GPL"),
+    ("latex project public license", "LPPL"),
+    ("public domain", "public-domain"),
+)
+
+
+def debian_licenses(copyright_text: str) -> list[str]:
+    """The licenses a Debian copyright file gives the package's own files.
+
+    Machine-readable (DEP-5) files: the ``License`` of every ``Files`` stanza
+    except those covering only ``debian/*`` packaging. Older free-text files:
+    the licenses they name.
+    """
+    found = []
+    for stanza in re.split(r"\n\s*\n", copyright_text):
+        fields = dict(re.findall(r"^([A-Za-z-]+):[ \t]*(.*)$", stanza, re.M))
+        files = fields.get("Files", "").split()
+        if files and fields.get("License") and not all(f.startswith("debian/") for f in files):
+            found.append(fields["License"].split()[0])
+    if found:
+        return sorted(set(found))
+    lowered = " ".join(copyright_text.lower().split())
+    for phrase, license_id in _LICENSE_PHRASES:
+        if phrase in lowered:
+            return [license_id]
+    return []
+
+
+def _style(path: Path) -> str:
+    names = TTFont(path, lazy=True)["name"]
+    return str(names.getDebugName(17) or names.getDebugName(2) or "").strip().lower()
+
+
 def spdx_license(stated: object) -> str:
     """A package's license statement as an SPDX id where we recognise it, else as stated."""
     text = stated.get("type", "") if isinstance(stated, dict) else str(stated or "")
@@ -203,10 +300,16 @@ def spdx_license(stated: object) -> str:
     return text
 
 
+def is_free_license(license_ids: str) -> bool:
+    """True when every license named (``A, B``) is OFL, Apache or similarly free."""
+    ids = [part.strip() for part in license_ids.split(",") if part.strip()]
+    return bool(ids) and all(_FREE_LICENSE.match(part) for part in ids)
+
+
 def verify_font(path: Path, license_id: str, heldout: Sequence[str]) -> str | None:
     """Why a fetched font may not enter the corpus, or None when it may."""
-    if license_id not in FREE_LICENSES:
-        return f"license {license_id or 'unknown'} is not OFL-1.1 or Apache-2.0"
+    if not is_free_license(license_id):
+        return f"license {license_id or 'unknown'} is not a free font license"
     try:
         names = font_names(path)
     except Exception as exc:  # a font fontTools cannot read is no training data
@@ -240,45 +343,70 @@ def build_corpus(
     heldout_path: Path,
     *,
     limit: int | None = None,
+    debian: bool = True,
     jobs: int = 4,
     canvas_size: int = 64,
     progress: Progress = Progress(),
 ) -> list[CorpusFont]:
     """Fetch, verify, record and render a corpus into ``out``; returns the manifest."""
     heldout = read_heldout(heldout_path)
-    fonts_dir = Path(out) / "fonts"
+    out = Path(out)
+    fonts_dir = out / "fonts"
     fonts_dir.mkdir(parents=True, exist_ok=True)
+    fonts: list[CorpusFont] = []
+    skipped: list[str] = []
+
+    def admit(path: Path, family: str, font_id: str, category: str, license_id: str, source: str) -> None:
+        problem = verify_font(path, license_id, heldout)
+        if problem is None and any(squash(f.family) == squash(family) for f in fonts):
+            problem = "the same design is already in the corpus"
+        if problem:
+            path.unlink(missing_ok=True)
+            skipped.append(f"{font_id}: {problem}")
+            return
+        fonts.append(
+            CorpusFont(family, font_id, category, license_id, source, str(path.relative_to(out)), _hash_file(path), split_of(squash(family)))
+        )
+
     with tempfile.TemporaryDirectory(prefix="glyphgen-corpus-") as scratch:
         families = select_families(read_catalogue(Path(scratch)), heldout, limit)
 
-        def fetch(family: dict) -> CorpusFont | str:
+        def fetch_npm(family: dict):
             try:
-                path, license_id, source = fetch_fontsource(family, fonts_dir, Path(scratch))
+                return family, fetch_fontsource(family, fonts_dir, Path(scratch))
             except Exception as exc:  # one broken package must not end a long download
-                return f"{family['id']}: not fetched ({type(exc).__name__}: {exc})"
-            problem = verify_font(path, license_id, heldout)
-            if problem:
-                path.unlink(missing_ok=True)
-                return f"{family['id']}: {problem}"
-            return CorpusFont(
-                family=family["family"],
-                id=family["id"],
-                category=family.get("category", ""),
-                license=license_id,
-                source=source,
-                file=str(path.relative_to(out)),
-                sha256=_hash_file(path),
-                split=split_of(family["id"]),
-            )
+                return family, exc
 
-        fonts: list[CorpusFont] = []
-        skipped: list[str] = []
-        with progress.stage("fetch", total=len(families)), ThreadPoolExecutor(max_workers=jobs) as pool:
-            for result in pool.map(fetch, families):
-                (fonts if isinstance(result, CorpusFont) else skipped).append(result)
+        with progress.stage("npm", total=len(families)), ThreadPoolExecutor(max_workers=jobs) as pool:
+            for family, result in pool.map(fetch_npm, families):
+                if isinstance(result, Exception):
+                    skipped.append(f"{family['id']}: not fetched ({type(result).__name__}: {result})")
+                else:
+                    admit(result[0], family["family"], family["id"], family.get("category", ""), result[1], result[2])
                 progress.advance()
-    write_manifest(Path(out), fonts, skipped)
-    render_corpus(Path(out), fonts, Canvas(canvas_size), progress)
+
+        packages = DEBIAN_PACKAGES if debian else ()
+
+        def fetch_deb(package: str):
+            try:
+                return package, fetch_debian(package, fonts_dir, Path(scratch))
+            except Exception as exc:
+                return package, exc
+
+        with progress.stage("debian", total=len(packages)), ThreadPoolExecutor(max_workers=jobs) as pool:
+            for package, result in pool.map(fetch_deb, packages):
+                if isinstance(result, Exception):
+                    skipped.append(f"{package}: not fetched ({type(result).__name__}: {result})")
+                else:
+                    for path, family, license_id, source in result:
+                        if is_heldout(family, heldout):  # checked again by name table in admit
+                            path.unlink(missing_ok=True)
+                            skipped.append(f"{package}/{squash(family)}: a held-out family")
+                            continue
+                        admit(path, family, f"{package}/{squash(family)}", "debian", license_id, source)
+                progress.advance()
+    write_manifest(out, fonts, skipped)
+    render_corpus(out, fonts, Canvas(canvas_size), progress)
     return fonts
 
 

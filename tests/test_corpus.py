@@ -145,3 +145,38 @@ def test_package_licenses_read_as_spdx(stated, spdx):
     from glyphgen.corpus import spdx_license
 
     assert spdx_license(stated) == spdx
+
+
+DEP5 = """Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
+Upstream-Name: somefont
+
+Files: *
+Copyright: 2010 Someone
+License: OFL-1.1
+
+Files: debian/*
+Copyright: 2012 A Packager
+License: GPL-2+
+
+License: OFL-1.1
+ full text ...
+"""
+
+FREE_TEXT = """This package was debianized by someone.
+
+License:
+
+These fonts are licensed under the GNU General Public License but with the
+following exception: ...
+"""
+
+
+def test_debian_copyright_files_are_read_for_the_fonts_own_license():
+    from glyphgen.corpus import debian_licenses, is_free_license
+
+    assert debian_licenses(DEP5) == ["OFL-1.1"]  # debian/* packaging does not count
+    assert debian_licenses(FREE_TEXT) == ["GPL"]
+    assert debian_licenses("All rights reserved.") == []
+    assert is_free_license("OFL-1.1") and is_free_license("GUST-Font-License, GPL-2+")
+    assert not is_free_license("madduck-special-license") and not is_free_license("")
+    assert not is_free_license("OFL-1.1, proprietary")
