@@ -1,0 +1,174 @@
+"""Sample sets rendered from a font: clean, or degraded like a phone photo.
+
+The bundled demo set, the benchmarks and ``glyphgen compare --truth FONT`` all
+need "a person's samples" whose true font is known. They are written here: each
+character at one font size with its baseline at the same height in a writing-line
+box (as on lined paper), so sizes and baselines are consistent across the set,
+and -- for ``photo=True`` -- rotated, sheared, unevenly inked and lit, textured,
+blurred, noisy, specked and JPEG-compressed like a photo of ballpoint on paper.
+Everything is seeded per character: the same font and seed give the same files.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+from .errors import GlyphgenError
+
+# The default 30 sample characters: round, straight and diagonal strokes, ascenders,
+# descenders and digits (the demo set's characters).
+SAMPLE_CHARS = "ABDEGHMORSabdefghkmnoprsty0125"
+FONT_SIZE = 270  # px per em: x-height ~150 px, caps ~200 px
+LINE_TOP = 0.86  # writing-line box: from baseline - 0.86 em ...
+LINE_BOTTOM = 0.36  # ... to baseline + 0.36 em (covers ascenders and descenders)
+SEED = 20261123
+
+
+def write_samples(
+    font_path: Path,
+    folder: Path,
+    chars: Sequence[str] = SAMPLE_CHARS,
+    *,
+    photo: bool = True,
+    seed: int = SEED,
+) -> list[Path]:
+    """Write ``uniXXXX.png`` for each character of ``chars`` into ``folder``."""
+    font = ImageFont.truetype(str(font_path), FONT_SIZE)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for ch in chars:
+        rng = np.random.default_rng([seed, ord(ch)])
+        image = photograph(font, ch, rng) if photo else clean(font, ch, rng)
+        path = folder / f"uni{ord(ch):04X}.png"
+        image.save(path, optimize=True)
+        paths.append(path)
+    return paths
+
+
+def clean(font: ImageFont.FreeTypeFont, ch: str, rng: np.random.Generator) -> Image.Image:
+    """One character as a clean scan: black ink on white, the writing-line box plus margins."""
+    pad = 80
+    mask, base_y, (x0, _, x1, _) = _written(font, ch, pad)
+    top = base_y - int(LINE_TOP * FONT_SIZE) - int(rng.integers(10, 55))
+    bottom = base_y + int(LINE_BOTTOM * FONT_SIZE) + int(rng.integers(10, 55))
+    left, right = x0 - int(rng.integers(35, 95)), x1 + int(rng.integers(35, 95))
+    box = (max(0, left), max(0, top), min(mask.width, right), min(mask.height, bottom))
+    return Image.eval(mask.crop(box), lambda v: 255 - v)
+
+
+def _written(font: ImageFont.FreeTypeFont, ch: str, pad: int):
+    """Antialiased ink mask of one character; returns (mask, baseline_y, (x0, x1) ink extent)."""
+    em = FONT_SIZE
+    w = int(2.0 * em) + 2 * pad
+    h = int((LINE_TOP + LINE_BOTTOM) * em) + 2 * pad
+    base_y = pad + int(LINE_TOP * em)
+    img = Image.new("L", (w, h), 0)
+    d = ImageDraw.Draw(img)
+    d.text((pad + em // 2, base_y), ch, font=font, fill=255, anchor="ls")
+    box = img.getbbox()
+    if box is None:
+        raise GlyphgenError(f"{getattr(font, 'path', 'the font')}: no outline for {ch!r}.")
+    return img, base_y, box
+
+
+def _paper_and_light(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
+    """Off-white paper colour with texture, a brightness gradient and a soft shadow (float RGB 0..255)."""
+    # off-white paper; white balance varies a little along the warm-cool axis only
+    base = np.array([238, 234, 222], float) + rng.uniform(-6, 5) + rng.uniform(-1, 1) * np.array([4, 1, -6])
+    yy, xx = np.mgrid[0:h, 0:w].astype(float)
+    # low-frequency paper mottling: upsampled random field
+    small = rng.normal(0, 1, (max(2, h // 40), max(2, w // 40)))
+    mott = np.asarray(Image.fromarray(((small - small.min()) / (np.ptp(small) + 1e-9) * 255).astype(np.uint8))
+                      .resize((w, h), Image.BICUBIC), float) / 255.0 - 0.5
+    fine = np.asarray(Image.fromarray(rng.normal(128, 40, (h, w)).clip(0, 255).astype(np.uint8))
+                      .filter(ImageFilter.GaussianBlur(1.2)), float) / 255.0 - 0.5
+    tex = 1.0 + 0.035 * mott + 0.02 * fine
+    # illumination: linear gradient in a random direction ...
+    ang = rng.uniform(0, 2 * math.pi)
+    g = (np.cos(ang) * (xx / w - 0.5) + np.sin(ang) * (yy / h - 0.5))
+    light = 1.0 + rng.uniform(0.10, 0.22) * g
+    # ... plus a soft shadow blob (hand / phone) entering from one side
+    cx = rng.choice([-0.3, 1.3]) * w if rng.random() < 0.5 else rng.uniform(0, w)
+    cy = rng.uniform(0, h) if abs(cx - w / 2) > w / 2 else rng.choice([-0.3, 1.3]) * h
+    r = rng.uniform(0.5, 0.9) * max(h, w)
+    shadow = np.exp(-(((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * r * r)))
+    light *= 1.0 - rng.uniform(0.08, 0.20) * shadow
+    # slight vignette
+    v = ((xx / w - 0.5) ** 2 + (yy / h - 0.5) ** 2)
+    light *= 1.0 - 0.10 * v
+    return base[None, None, :] * (tex * light)[..., None], light
+
+
+def photograph(font: ImageFont.FreeTypeFont, ch: str, rng: np.random.Generator) -> Image.Image:
+    """One character as a phone photo of ballpoint on paper (8-bit RGB, decoded from JPEG)."""
+    pad = 80
+    mask, base_y, (x0, y0, x1, y1) = _written(font, ch, pad)
+    # random geometric distortion: rotation +-3 deg and a slight shear, about the ink centre
+    rot = math.radians(rng.uniform(-3, 3))
+    shear = rng.uniform(-0.06, 0.06)
+    cx, cy = (x0 + x1) / 2, base_y - 0.3 * FONT_SIZE
+    c, s = math.cos(rot), math.sin(rot)
+    # inverse map (output -> input) for PIL's affine transform: A = R * Shear, use A^-1
+    a = np.array([[c, -s], [s, c]]) @ np.array([[1, shear], [0, 1]])
+    ai = np.linalg.inv(a)
+    off = np.array([cx, cy]) - ai @ np.array([cx, cy])
+    mask = mask.transform(mask.size, Image.AFFINE,
+                          (ai[0, 0], ai[0, 1], off[0], ai[1, 0], ai[1, 1], off[1]),
+                          resample=Image.BICUBIC)
+    # crop: writing-line box (same for every character) + random margins; horizontal: ink + margins
+    bx0, _, bx1, _ = mask.getbbox()
+    top = base_y - int(LINE_TOP * FONT_SIZE) - int(rng.integers(10, 55))
+    bot = base_y + int(LINE_BOTTOM * FONT_SIZE) + int(rng.integers(10, 55))
+    left = bx0 - int(rng.integers(35, 95))
+    right = bx1 + int(rng.integers(35, 95))
+    top, left = max(0, top), max(0, left)
+    bot, right = min(mask.height, bot), min(mask.width, right)
+    mask = mask.crop((left, top, right, bot))
+    w, h = mask.size
+
+    m = np.asarray(mask, float) / 255.0
+    # pen: ink a bit thinner/heavier per image, uneven pressure along the strokes
+    if rng.random() < 0.5:
+        m = np.asarray(mask.filter(ImageFilter.MaxFilter(3)), float) / 255.0 * 0.5 + m * 0.5
+    press = np.asarray(Image.fromarray(rng.normal(128, 50, (max(2, h // 25), max(2, w // 25)))
+                                       .clip(0, 255).astype(np.uint8)).resize((w, h), Image.BICUBIC), float) / 255.0
+    m = m * (0.80 + 0.25 * press)
+    m = np.clip(m, 0, 1)
+
+    paper, light = _paper_and_light(rng, h, w)
+    ink = np.array([30, 36, 72], float) + rng.uniform(-8, 8, 3)     # blue-black ballpoint
+    ink_lit = ink[None, None, :] * (0.7 + 0.3 * light[..., None])
+    img = paper * (1 - m[..., None]) + ink_lit * m[..., None]
+
+    # dust specks: a few tiny dark/grey dots, never touching the letter
+    keep_out = np.asarray(Image.fromarray((m > 0.05).astype(np.uint8) * 255).filter(ImageFilter.MaxFilter(31)), bool)
+    n_dust = int(rng.integers(2, 7))
+    yy, xx = np.mgrid[0:h, 0:w]
+    placed = 0
+    for _ in range(200):
+        if placed >= n_dust:
+            break
+        px, py = int(rng.integers(4, w - 4)), int(rng.integers(4, h - 4))
+        if keep_out[py, px]:
+            continue
+        rad = rng.uniform(0.5, 1.5)
+        dot = np.exp(-(((xx - px) ** 2 + ((yy - py) * rng.uniform(0.6, 1.4)) ** 2) / (2 * rad * rad)))
+        img = img * (1 - rng.uniform(0.30, 0.65) * dot[..., None])
+        placed += 1
+
+    out = Image.fromarray(np.clip(img, 0, 255).astype(np.uint8), "RGB")
+    out = out.filter(ImageFilter.GaussianBlur(rng.uniform(0.6, 1.1)))       # optics / focus
+    arr = np.asarray(out, float)
+    arr = arr + rng.normal(0, rng.uniform(1.2, 2.2), arr.shape[:2])[..., None]  # sensor (luminance) noise
+    out = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8), "RGB")
+    buf = io.BytesIO()
+    out.save(buf, "JPEG", quality=int(rng.integers(66, 75)), subsampling=2)
+    buf.seek(0)
+    return Image.open(buf).convert("RGB")   # decoded JPEG, stored as 8-bit RGB PNG
