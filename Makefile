@@ -1,16 +1,20 @@
-# Quick start on a fresh machine (Python 3.10+ with pip and venv):
+# Quick start on a fresh machine (Python 3.11+ with pip and venv):
 #   make demo   -- installs glyphgen into .venv, then builds the bundled demo font
 #   make test   -- installs glyphgen and pytest into .venv, then runs the tests
 
 PYTHON ?= python3
+# torch is installed first at a fixed CPU build so `make` stays fast and small;
+# the package itself asks for a range, so GPU users get their CUDA build.
+TORCH  ?= torch==2.13.0
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test bench weights clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet '$(TORCH)'
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
@@ -27,6 +31,14 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/pipeline_stages.py
 	$(BIN)/python benchmarks/trace_fidelity.py
+	$(BIN)/python benchmarks/fewshot_quality.py
+
+# Rebuild the shipped fewshot weights from nothing: the corpus, then pretraining
+# (resumable: run it again to continue), then copy the model into the package.
+weights: $(STAMP)
+	$(BIN)/glyphgen corpus build --out datasets/cache/corpus
+	$(BIN)/glyphgen train fewshot --corpus datasets/cache/corpus --out runs/fewshot $(if $(wildcard runs/fewshot/checkpoints),--resume)
+	cp runs/fewshot/model/config.json runs/fewshot/model/weights.safetensors glyphgen/weights/fewshot/
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

@@ -53,12 +53,27 @@ def _parse_value(text: str) -> object:
     return text
 
 
+def _backend_settings(backend: str, config_file: Path | None, pairs: tuple[str, ...], device: str | None) -> dict[str, object]:
+    from glyphgen.backends.base import read_settings_file
+
+    settings = read_settings_file(config_file, backend) if config_file else {}
+    settings.update(_parse_settings(pairs))
+    if device is not None:
+        from glyphgen.training import resolve_device
+
+        resolve_device(device)  # an unusable device fails here, before any work
+        settings["device"] = device
+    return settings
+
+
 @main.command()
 @click.option("--samples", required=True, type=click.Path(path_type=Path), help="Folder of character images (uni0041.png, U+0041.png or labels.csv).")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Folder to write the TTF, OTF, WOFF2 and preview.png into.")
 @click.option("--charset", default="latin", show_default=True, type=click.Choice(sorted(CHARSETS)), help="Characters the font covers.")
-@click.option("--backend", default="retrieval", show_default=True, help="Generative backend (see `glyphgen backends`).")
-@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="Override a backend setting (repeatable).")
+@click.option("--backend", default="fewshot", show_default=True, help="Generative backend (see `glyphgen backends`).")
+@click.option("--config", "config_file", type=click.Path(path_type=Path), help="Backend settings from a TOML file (keys, or a [backend] table).")
+@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="Override a backend setting (repeatable; wins over --config).")
+@click.option("--device", help="Where neural backends run: auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps.")
 @click.option("--reference", type=click.Path(path_type=Path), help="Reference font for the content glyphs (default: bundled Noto Sans).")
 @click.option("--family", default="Glyphgen Hand", show_default=True, help="Font family name.")
 @click.option("--style", default="Regular", show_default=True, help="Style name.")
@@ -68,7 +83,7 @@ def _parse_value(text: str) -> object:
 @click.option("--license-url", help="License URL for the name table.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Random seed: the same seed gives the same font.")
 @click.option("--force", is_flag=True, help="Overwrite fonts already in --out.")
-def build(samples, out, charset, backend, settings, reference, family, style, font_version, designer, license_text, license_url, seed, force):
+def build(samples, out, charset, backend, config_file, settings, device, reference, family, style, font_version, designer, license_text, license_url, seed, force):
     """Build a font from a folder of sample characters."""
     from rich.console import Console
 
@@ -81,7 +96,7 @@ def build(samples, out, charset, backend, settings, reference, family, style, fo
         out=out,
         charset=charset,
         backend=backend,
-        backend_settings=_parse_settings(settings),
+        backend_settings=_backend_settings(backend, config_file, settings, device),
         reference=reference,
         info=FontInfo(family=family, style=style, version=font_version, designer=designer, license=license_text, license_url=license_url),
         seed=seed,
@@ -97,6 +112,31 @@ def build(samples, out, charset, backend, settings, reference, family, style, fo
     )
     for kind, path in result.files.items():
         click.echo(f"  {kind:<8}{path}")
+
+
+@main.command()
+@click.argument("backend")
+@click.option("--corpus", default="datasets/cache/corpus", show_default=True, type=click.Path(path_type=Path), help="Corpus folder from `glyphgen corpus build`.")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Run folder: checkpoints/ and the trained model/.")
+@click.option("--config", "config_file", type=click.Path(path_type=Path), help="Training settings from a TOML file.")
+@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="Override a setting, e.g. --set steps=5000.")
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:N or mps.")
+@click.option("--resume", is_flag=True, help="Continue from the newest checkpoint in --out.")
+def train(backend, corpus, out, config_file, settings, device, resume):
+    """Pretrain a backend on the font corpus (under torchrun for several GPUs or machines)."""
+    from rich.console import Console
+
+    from glyphgen.backends import get_backend
+    from glyphgen.progress import RichProgress
+
+    backend_class = get_backend(backend)
+    values = _backend_settings(backend, config_file, settings, device)
+    model = backend_class(backend_class.config_class.from_dict(values, source="training settings"))
+    if (Path(out) / "checkpoints").is_dir() and not resume:
+        raise GlyphgenError(f"--out {out}: a run is already there; pass --resume to continue it or choose another folder.")
+    with RichProgress(Console(stderr=True)) as progress:
+        folder = model.pretrain(corpus, out, resume=resume, progress=progress)
+    click.echo(f"trained {backend}: {folder}")
 
 
 @main.command("backends")
@@ -128,7 +168,7 @@ def _default_heldout() -> Path | None:
 @click.option("--limit", type=int, help="At most this many families (handwriting first).")
 @click.option("--debian/--no-debian", default=True, show_default=True, help="Also take Debian fonts-* packages (needs apt-get).")
 @click.option("--jobs", default=4, show_default=True, help="Parallel downloads.")
-@click.option("--canvas-size", default=64, show_default=True, help="Canvas of the rendered glyph cache.")
+@click.option("--canvas-size", default=128, show_default=True, help="Canvas of the rendered glyph cache.")
 def corpus_build(out, heldout, limit, debian, jobs, canvas_size):
     """Download, verify, record and render the corpus (needs npm)."""
     from rich.console import Console

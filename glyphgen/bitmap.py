@@ -35,6 +35,19 @@ def iou(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.logical_and(a, b).sum() / union)
 
 
+def drop_small_parts(mask: np.ndarray, min_area: float) -> np.ndarray:
+    """The mask without ink blobs or holes smaller than ``min_area`` pixels."""
+    mask = np.asarray(mask, bool)
+    for ink in (True, False):
+        target = mask if ink else ~mask
+        labels, count = ndimage.label(target)
+        if count:
+            areas = ndimage.sum(target, labels, index=np.arange(1, count + 1))
+            small = np.concatenate([[False], areas < min_area])[labels]
+            mask = mask & ~small if ink else mask | small
+    return mask
+
+
 def upsample(bitmap: np.ndarray, factor: int, smoothing: float = 0.0) -> np.ndarray:
     """Enlarge by an integer factor: bilinear, then a Gaussian of ``smoothing`` source pixels.
 

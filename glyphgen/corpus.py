@@ -50,6 +50,7 @@ from .charset import get_charset
 from .errors import GlyphgenError
 from .progress import Progress
 from .render import missing_chars, render_glyphs
+from .samples import place_samples
 
 CATALOGUE_PACKAGE = "google-font-metadata@6.0.8"
 FONTSOURCE_MAJOR = "5"
@@ -345,7 +346,7 @@ def build_corpus(
     limit: int | None = None,
     debian: bool = True,
     jobs: int = 4,
-    canvas_size: int = 64,
+    canvas_size: int = 128,
     progress: Progress = Progress(),
 ) -> list[CorpusFont]:
     """Fetch, verify, record and render a corpus into ``out``; returns the manifest."""
@@ -458,3 +459,70 @@ def render_corpus(out: Path, fonts: Sequence[CorpusFont], canvas: Canvas, progre
     )
     temporary.replace(path)
     return path
+
+
+# -- the corpus as a model sees it ------------------------------------------
+
+
+@dataclass
+class PlacedCorpus:
+    """Every corpus font placed on ``canvas`` exactly as a person's samples would be.
+
+    A model learns to map reference glyphs to glyphs *as ingest delivers them*
+    (one scale for the whole set, each glyph at its reference glyph's anchor), so
+    each font goes through :func:`glyphgen.samples.place_samples` like a photo
+    set would. ``glyphs`` is uint8 ``(fonts, chars, S, S)``; ``present`` marks the
+    glyphs a font actually has.
+    """
+
+    glyphs: np.ndarray
+    present: np.ndarray
+    chars: tuple[str, ...]
+    fonts: list[CorpusFont]
+    canvas: Canvas
+
+    def split(self, name: str) -> "PlacedCorpus":
+        keep = [i for i, f in enumerate(self.fonts) if f.split == name]
+        return PlacedCorpus(self.glyphs[keep], self.present[keep], self.chars, [self.fonts[i] for i in keep], self.canvas)
+
+
+def placed_corpus(out: Path, canvas: Canvas, reference: Path, progress: Progress = Progress()) -> PlacedCorpus:
+    """The corpus in ``out`` placed on ``canvas`` against ``reference``; cached beside the manifest."""
+    out = Path(out)
+    fonts = read_manifest(out)
+    rendered_path = out / "glyphs.npz"
+    try:
+        rendered = np.load(rendered_path)
+    except FileNotFoundError:
+        raise GlyphgenError(f"{rendered_path}: the corpus is not rendered; run `glyphgen corpus build` again.") from None
+    chars = tuple(chr(c) for c in rendered["chars"])
+    key = _hash(json.dumps([[f.sha256 for f in fonts], canvas.size, canvas.em_bottom, canvas.em_top, _hash_file(reference)]))[:16]
+    cache = out / f"placed-{canvas.size}-{key}.npz"
+    if cache.is_file():
+        data = np.load(cache)
+        return PlacedCorpus(data["glyphs"], data["present"], chars, fonts, canvas)
+
+    ids = list(rendered["font_ids"])
+    stack = rendered["glyphs"]  # an npz member is decompressed on every access: once
+    measure = canvas.scaled(512)
+    reference_glyphs = dict(zip(chars, render_glyphs(reference, chars, measure)))
+    glyphs = np.zeros((len(fonts), len(chars), canvas.size, canvas.size), dtype=np.uint8)
+    present = np.zeros((len(fonts), len(chars)), dtype=bool)
+    with progress.stage("place", total=len(fonts)):
+        for i, font in enumerate(fonts):
+            images = stack[ids.index(font.id)]
+            inks = {}
+            for j, char in enumerate(chars):
+                mask = images[j] >= 128
+                box = bitmap.ink_bbox(mask)
+                if box is not None:
+                    inks[char] = (Path(font.file), mask[box[0] : box[1], box[2] : box[3]])
+            for char, sample in place_samples(inks, reference_glyphs, measure).samples.items():
+                j = chars.index(char)
+                glyphs[i, j] = np.round(sample.on_canvas(canvas) * 255)
+                present[i, j] = True
+            progress.advance()
+    scratch = cache.with_name(cache.stem + ".tmp.npz")
+    np.savez(scratch, glyphs=glyphs, present=present)
+    scratch.replace(cache)
+    return PlacedCorpus(glyphs, present, chars, fonts, canvas)

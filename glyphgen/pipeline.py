@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from . import bitmap
-from .backends import FewShotTask, FitReport, get_backend
+from .backends import Backend, FewShotTask, FitReport, get_backend
 from .canvas import Canvas
 from .charset import Charset, describe, get_charset, glyph_name
 from .errors import GlyphgenError, ValidationError
@@ -117,23 +117,17 @@ def build_font(options: BuildOptions, progress: Progress = Progress()) -> BuildR
     canvas = Canvas(size=config.canvas_size)
 
     with clock("ingest"):
-        require_chars(reference, charset.inked_chars, f"the reference font (for the {charset.name} charset)")
-        samples = load_samples(Path(options.samples), charset, reference, canvas, progress)
-        style = samples.on_canvas(canvas)
-        content = dict(zip(charset.inked_chars, render_glyphs(reference, charset.inked_chars, canvas)))
-    task = FewShotTask(canvas=canvas, style=style, content=content, reference_path=reference)
+        samples, task = prepare_task(Path(options.samples), charset, reference, canvas, progress)
 
     backend = backend_class(config)
     with clock("fit"):
         fit_report = backend.fit(task, progress=progress)
     progress.log(f"{backend.name}: {fit_report.summary}")
 
-    targets = tuple(c for c in charset.inked_chars if c not in style)
+    targets = tuple(c for c in charset.inked_chars if c not in task.style)
     with clock("generate"), progress.stage("generate", total=1):
-        stack = np.stack([content[c] for c in targets])[:, None] if targets else canvas.blank(0)
-        generated = backend.generate(stack, targets) if targets else stack
+        generated = generate_glyphs(backend, task, targets)
         progress.advance()
-    _check_generated(generated, targets, canvas, backend.name)
 
     with clock("trace"):
         traced = trace_glyphs(samples, dict(zip(targets, generated[:, 0])), canvas, progress)
@@ -156,6 +150,24 @@ def build_font(options: BuildOptions, progress: Progress = Progress()) -> BuildR
         validation=reports,
         points_per_glyph=float(np.mean(points)) if points else 0.0,
     )
+
+
+def prepare_task(samples_folder: Path, charset: Charset, reference: Path, canvas: Canvas, progress: Progress = Progress()) -> tuple[SampleSet, FewShotTask]:
+    """Read the samples and render the reference: what a backend learns from."""
+    require_chars(reference, charset.inked_chars, f"the reference font (for the {charset.name} charset)")
+    samples = load_samples(samples_folder, charset, reference, canvas, progress)
+    content = dict(zip(charset.inked_chars, render_glyphs(reference, charset.inked_chars, canvas)))
+    return samples, FewShotTask(canvas=canvas, style=samples.on_canvas(canvas), content=content, reference_path=reference)
+
+
+def generate_glyphs(backend: Backend, task: FewShotTask, chars: Sequence[str]) -> np.ndarray:
+    """The backend's glyphs ``(N, 1, S, S)`` for ``chars``, checked for shape and finite values."""
+    chars = tuple(chars)
+    if not chars:
+        return task.canvas.blank(0)
+    generated = backend.generate(np.stack([task.content[c] for c in chars])[:, None], chars)
+    _check_generated(generated, chars, task.canvas, backend.name)
+    return generated
 
 
 def compile_and_validate(

@@ -32,3 +32,8 @@ def library_fonts() -> list[Path]:
 def demo_samples() -> Path:
     """The bundled 30-character handwriting sample set."""
     return data_dir("datasets") / "demo-hand" / "samples"
+
+
+def bundled_weights(backend: str) -> Path:
+    """The folder of a backend's pretrained weights shipped inside the package."""
+    return _PACKAGE / "weights" / backend

@@ -143,6 +143,9 @@ def trace_bitmap(image: np.ndarray, upsample: int, params: TraceParams = TracePa
     """
     smoothing = SMOOTHING_PX if upsample > 1 else 0.0
     mask = bitmap.ink_mask(bitmap.upsample(image, upsample, smoothing))
+    # Cleanup: a blob or hole smaller than one model pixel is the model's noise, not
+    # a design; left in, it becomes a sliver contour that renders as nothing.
+    mask = bitmap.drop_small_parts(mask, upsample * upsample)
     outline = trace_mask(mask, params)
     return transform_outline(outline, lambda x, y: (x / upsample, y / upsample)), mask
 

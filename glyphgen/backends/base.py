@@ -40,14 +40,36 @@ class BackendConfig:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any], source: str = "config") -> "BackendConfig":
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known)
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - set(fields))
         if unknown:
-            raise GlyphgenError(f"{source}: unknown setting {unknown[0]!r} for this backend (known: {', '.join(sorted(known))}).")
-        return cls(**values)
+            raise GlyphgenError(f"{source}: unknown setting {unknown[0]!r} for this backend (known: {', '.join(sorted(fields))}).")
+        defaults = cls()
+        checked = {}
+        for name, value in values.items():  # a setting has its default's type: 3 for an int, [..] for a list
+            default = getattr(defaults, name)
+            expected = (float, int) if isinstance(default, float) else type(default)
+            if isinstance(value, bool) != isinstance(default, bool) or not isinstance(value, expected):
+                raise GlyphgenError(f"{source}: setting {name!r} must be a {type(default).__name__} like {default!r}, not {value!r}.")
+            checked[name] = float(value) if isinstance(default, float) else value
+        return cls(**checked)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+def read_settings_file(path: Path, backend: str) -> dict[str, Any]:
+    """Backend settings from a TOML file: top-level keys, or a ``[backend]`` table."""
+    import tomllib
+
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise GlyphgenError(f"{path}: no such config file.") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise GlyphgenError(f"{path}: not valid TOML ({exc}).") from None
+    table = data.get(backend)
+    return dict(table) if isinstance(table, dict) else {k: v for k, v in data.items() if not isinstance(v, dict)}
 
 
 @dataclass
@@ -100,6 +122,10 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     def load(cls, path: Path) -> "Backend":
         """Read a backend written by :meth:`save`."""
+
+    def pretrain(self, corpus: Path, out: Path, *, resume: bool = False, progress: Progress = Progress()) -> Path:
+        """Train on the font corpus in ``corpus``; writes checkpoints and a model folder under ``out``."""
+        raise GlyphgenError(f"the {self.name} backend has nothing to pretrain.")
 
     def parameter_count(self) -> int:
         """Trainable parameters (0 for non-parametric backends)."""

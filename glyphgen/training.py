@@ -1,0 +1,334 @@
+"""One training loop for every learned backend: device, seeding, progress, checkpoints, DDP.
+
+A backend supplies a network, an optimizer and a ``step`` function that draws a
+batch and returns its losses; :class:`Trainer` does the rest:
+
+* the device (``auto``: CUDA, then MPS, then CPU) and bfloat16 autocast on CUDA;
+* one seed for Python, numpy and torch, and a numpy ``Generator`` for the
+  batches whose state is checkpointed, so a resumed run draws what the
+  uninterrupted one would have;
+* checkpoints every ``checkpoint_every`` steps and at the end: ``model`` and
+  ``optimizer`` tensors as safetensors, everything else (step, config, RNG
+  states, optimizer hyper-parameters) as JSON -- no pickle is ever read. Each is
+  written to a temporary folder and renamed, and ``latest`` points at the newest
+  complete one, so an interrupted write never corrupts a run;
+* DDP under ``torchrun`` (NCCL on CUDA, gloo on CPU): each rank draws its own
+  batches, gradients are averaged, rank 0 writes the checkpoints.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from .errors import GlyphgenError
+from .progress import Progress
+
+DEVICES = ("auto", "cpu", "cuda", "mps")
+LATEST = "latest"
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """``auto`` picks CUDA, then MPS, then CPU; asking for one that is absent is an error."""
+    name = (name or "auto").lower()
+    kind = name.split(":")[0]
+    if kind not in DEVICES:
+        raise GlyphgenError(f"--device {name!r}: choose one of {', '.join(DEVICES)} (cuda:N for one GPU).")
+    if kind == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise GlyphgenError(f"--device {name}: this machine has no CUDA GPU that torch can use; use --device cpu or auto.")
+    if kind == "mps" and not torch.backends.mps.is_available():
+        raise GlyphgenError(f"--device {name}: MPS (Apple GPU) is not available here; use --device cpu or auto.")
+    return torch.device(name)
+
+
+def seed_everything(seed: int) -> np.random.Generator:
+    """Seed Python, numpy and torch; returns the generator batches are drawn from."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    return np.random.default_rng(seed)
+
+
+def autocast(device: torch.device):
+    """bfloat16 mixed precision on CUDA (no loss scaling needed); full precision elsewhere."""
+    if device.type == "cuda":
+        return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
+    return nullcontext()
+
+
+# -- distributed ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class World:
+    rank: int = 0
+    size: int = 1
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+
+def init_distributed(device: torch.device) -> World:
+    """Join the process group ``torchrun`` describes in the environment (a single process otherwise)."""
+    size = int(os.environ.get("WORLD_SIZE", "1"))
+    if size <= 1:
+        return World()
+    if not torch.distributed.is_initialized():
+        torch.distributed.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
+    return World(torch.distributed.get_rank(), torch.distributed.get_world_size())
+
+
+# -- checkpoints ---------------------------------------------------------------
+
+
+def _optimizer_tensors(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """An optimizer's state split into tensors (for safetensors) and plain values (for JSON)."""
+    state = optimizer.state_dict()
+    tensors, plain = {}, {}
+    for index, values in state["state"].items():
+        for key, value in values.items():
+            if isinstance(value, torch.Tensor):
+                tensors[f"{index}.{key}"] = value.detach().cpu().contiguous()
+            else:
+                plain[f"{index}.{key}"] = value
+    return tensors, {"param_groups": state["param_groups"], "plain": plain}
+
+
+def _optimizer_state(tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> dict[str, Any]:
+    state: dict[int, dict[str, Any]] = {}
+    for name, value in [*tensors.items(), *meta["plain"].items()]:
+        index, key = name.split(".", 1)
+        state.setdefault(int(index), {})[key] = value
+    return {"state": state, "param_groups": meta["param_groups"]}
+
+
+def save_checkpoint(
+    folder: Path, model: nn.Module, optimizer: torch.optim.Optimizer, state: dict[str, Any], extra: dict[str, nn.Module] | None = None
+) -> Path:
+    """Write ``folder/step-N`` atomically and point ``folder/latest`` at it (``extra``: more models by name)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"step-{state['step']:07d}"
+    scratch = folder / f".{name}.tmp"
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir()
+    for part, module in {"model": model, **(extra or {})}.items():
+        save_file({k: v.detach().cpu().contiguous() for k, v in module.state_dict().items()}, scratch / f"{part}.safetensors")
+    tensors, meta = _optimizer_tensors(optimizer)
+    save_file(tensors, scratch / "optimizer.safetensors")
+    (scratch / "state.json").write_text(json.dumps({**state, "optimizer": meta}, indent=1))
+    final = folder / name
+    shutil.rmtree(final, ignore_errors=True)
+    scratch.rename(final)
+    pointer = folder / f".{LATEST}.tmp"
+    pointer.write_text(name)
+    pointer.replace(folder / LATEST)
+    for old in sorted(folder.glob("step-*"))[:-2]:  # keep the newest two
+        shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+def latest_checkpoint(folder: Path) -> Path | None:
+    pointer = Path(folder) / LATEST
+    if not pointer.is_file():
+        return None
+    return Path(folder) / pointer.read_text().strip()
+
+
+def load_checkpoint(path: Path, model: nn.Module, optimizer: torch.optim.Optimizer | None = None) -> dict[str, Any]:
+    """Restore a checkpoint written by :func:`save_checkpoint`; returns its JSON state."""
+    path = Path(path)
+    try:
+        state = json.loads((path / "state.json").read_text())
+        load_weights(model, path / "model.safetensors")
+        if optimizer is not None:
+            optimizer.load_state_dict(_optimizer_state(load_file(path / "optimizer.safetensors"), state["optimizer"]))
+    except FileNotFoundError as exc:
+        raise GlyphgenError(f"{path}: not a complete checkpoint ({Path(exc.filename).name} is missing).") from None
+    except (ValueError, KeyError, SafetensorError) as exc:
+        raise GlyphgenError(f"{path}: the checkpoint is damaged or from another model ({exc}).") from None
+    return state
+
+
+def load_weights(model: nn.Module, path: Path) -> dict[str, str]:
+    """Load safetensors weights into ``model`` (any float dtype); returns the file's metadata."""
+    path = Path(path)
+    try:
+        tensors = load_file(path)
+        from safetensors import safe_open
+
+        with safe_open(path, framework="pt") as handle:
+            metadata = handle.metadata() or {}
+    except FileNotFoundError:
+        raise GlyphgenError(f"{path}: no weights file here.") from None
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise GlyphgenError(f"{path}: not a safetensors weights file ({exc}).") from None
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(tensors))
+    unexpected = sorted(set(tensors) - set(expected))
+    wrong = sorted(k for k in set(expected) & set(tensors) if tensors[k].shape != expected[k].shape)
+    if missing or unexpected or wrong:
+        first = (missing or unexpected or wrong)[0]
+        raise GlyphgenError(
+            f"{path}: these weights belong to another model ({len(missing)} missing, {len(unexpected)} unexpected, "
+            f"{len(wrong)} mis-shaped tensors, e.g. {first!r})."
+        )
+    model.load_state_dict({k: v.to(expected[k].dtype) for k, v in tensors.items()})
+    return metadata
+
+
+# -- the loop ------------------------------------------------------------------
+
+
+StepFunction = Callable[[nn.Module, np.random.Generator], dict[str, torch.Tensor]]
+
+
+class Trainer:
+    """Runs ``step`` for a number of steps with checkpoints, resume, progress and DDP.
+
+    ``step(model, rng)`` draws one batch with ``rng``, runs ``model`` (wrapped for
+    DDP when distributed) and returns named losses; their sum is minimised.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        optimizer: torch.optim.Optimizer,
+        *,
+        device: torch.device,
+        seed: int,
+        config: dict[str, Any],
+        checkpoint_dir: Path | None = None,
+        checkpoint_every: int = 500,
+        grad_clip: float | None = 1.0,
+        ema_decay: float | None = None,
+    ):
+        self.device = device
+        self.world = init_distributed(device)
+        self.model = model.to(device)
+        self.optimizer = optimizer
+        self.seed = seed
+        self.config = config
+        self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir else None
+        self.checkpoint_every = checkpoint_every
+        self.grad_clip = grad_clip
+        # An exponential moving average of the weights (Polyak averaging): the
+        # snapshot a long run ships is far steadier than the last step's weights.
+        self.ema = torch.optim.swa_utils.AveragedModel(model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(ema_decay)) if ema_decay else None
+        self.step = 0
+        self.history: list[dict[str, float]] = []
+        self.rng = seed_everything(seed + self.world.rank)  # each rank its own batches
+        if self.world.size > 1:
+            ids = [device.index] if device.type == "cuda" else None
+            self.wrapped: nn.Module = torch.nn.parallel.DistributedDataParallel(model, device_ids=ids)
+        else:
+            self.wrapped = model
+
+    def resume(self) -> bool:
+        """Continue from the newest checkpoint in ``checkpoint_dir``; False when there is none."""
+        path = latest_checkpoint(self.checkpoint_dir) if self.checkpoint_dir else None
+        if path is None:
+            return False
+        state = load_checkpoint(path, self.model, self.optimizer)
+        if self.ema is not None:
+            load_weights(self.ema.module, path / "ema.safetensors")
+            self.ema.n_averaged.fill_(int(state["step"]))  # 0 would make the next update a plain copy
+        if state.get("config") != self.config:
+            raise GlyphgenError(f"{path}: this checkpoint was trained with other settings; resume it with the same config or start a new --out.")
+        self.step = int(state["step"])
+        self.history = state.get("history", [])
+        rngs = state["rng"][str(self.world.rank)] if str(self.world.rank) in state["rng"] else state["rng"]["0"]
+        self.rng.bit_generator.state = rngs["numpy_generator"]
+        torch.set_rng_state(torch.tensor(rngs["torch"], dtype=torch.uint8))
+        return True
+
+    def run(
+        self,
+        steps: int,
+        step: StepFunction,
+        progress: Progress = Progress(),
+        log_every: int = 50,
+        on_checkpoint: Callable[["Trainer"], None] | None = None,
+    ) -> list[dict[str, float]]:
+        """Train until ``steps`` total steps (counting resumed ones); returns the loss history.
+
+        ``on_checkpoint`` runs after each checkpoint on rank 0 (e.g. to export a usable model).
+        """
+        self.model.train()
+        running: dict[str, float] = {}
+        with progress.stage("train", total=steps) as bar:
+            bar.advance(self.step)
+            while self.step < steps:
+                with autocast(self.device):
+                    losses = step(self.wrapped, self.rng)
+                total = sum(losses.values())
+                self.optimizer.zero_grad(set_to_none=True)
+                total.backward()
+                if self.grad_clip:
+                    torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.grad_clip)
+                self.optimizer.step()
+                if self.ema is not None:
+                    self.ema.update_parameters(self.model)
+                self.step += 1
+                for name, value in losses.items():
+                    running[name] = running.get(name, 0.0) + float(value.detach())
+                if self.step % log_every == 0 or self.step == steps:
+                    count = log_every if self.step % log_every == 0 else self.step % log_every
+                    self.history.append({"step": self.step, **{k: v / count for k, v in running.items()}})
+                    running = {}
+                bar.advance(1, loss=float(total.detach()))
+                if self.checkpoint_dir and (self.step % self.checkpoint_every == 0 or self.step == steps):
+                    if self.save() is not None and on_checkpoint is not None:
+                        on_checkpoint(self)
+        return self.history
+
+    def save(self) -> Path | None:
+        """Write a checkpoint (rank 0 only; RNG states of every rank are gathered first)."""
+        rng = {"numpy_generator": self.rng.bit_generator.state, "torch": torch.get_rng_state().tolist()}
+        rngs = {"0": rng}
+        if self.world.size > 1:
+            gathered: list[Any] = [None] * self.world.size
+            torch.distributed.all_gather_object(gathered, rng)
+            rngs = {str(rank): value for rank, value in enumerate(gathered)}
+        if not self.world.is_main or self.checkpoint_dir is None:
+            return None
+        state = {"step": self.step, "seed": self.seed, "config": self.config, "history": self.history, "rng": rngs}
+        extra = {"ema": self.ema.module} if self.ema is not None else {}
+        return save_checkpoint(self.checkpoint_dir, self.model, self.optimizer, state, extra)
+
+    @property
+    def final_model(self) -> nn.Module:
+        """The weights to use after training: the moving average when there is one."""
+        return self.ema.module if self.ema is not None else self.model
+
+
+@contextmanager
+def evaluation(model: nn.Module) -> Iterator[nn.Module]:
+    """``model`` in eval mode without gradients, restored afterwards."""
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            yield model
+    finally:
+        model.train(was_training)
