@@ -127,15 +127,19 @@ def train(backend, corpus, out, config_file, settings, device, resume):
     from rich.console import Console
 
     from glyphgen.backends import get_backend
-    from glyphgen.progress import RichProgress
+    from glyphgen.progress import LogProgress, RichProgress
 
     backend_class = get_backend(backend)
     values = _backend_settings(backend, config_file, settings, device)
     model = backend_class(backend_class.config_class.from_dict(values, source="training settings"))
     if (Path(out) / "checkpoints").is_dir() and not resume:
         raise GlyphgenError(f"--out {out}: a run is already there; pass --resume to continue it or choose another folder.")
-    with RichProgress(Console(stderr=True)) as progress:
-        folder = model.pretrain(corpus, out, resume=resume, progress=progress)
+    console = Console(stderr=True)
+    if console.is_terminal:
+        with RichProgress(console) as progress:
+            folder = model.pretrain(corpus, out, resume=resume, progress=progress)
+    else:  # a background run: a line a minute in its log
+        folder = model.pretrain(corpus, out, resume=resume, progress=LogProgress())
     click.echo(f"trained {backend}: {folder}")
 
 

@@ -72,3 +72,43 @@ class RichProgress(Progress):
     def log(self, message: str) -> None:
         if self.console.is_terminal:
             self._bars.console.print(message)
+
+
+class LogProgress(Progress):
+    """Plain lines for logs (a background training run): the stage, count and fields every ``every`` seconds."""
+
+    def __init__(self, stream=None, every: float = 60.0):
+        import sys
+
+        self.stream = stream or sys.stderr
+        self.every = every
+        self._stage = ""
+        self._done = 0
+        self._total: int | None = None
+        self._last = 0.0
+
+    @contextmanager
+    def stage(self, description: str, total: int | None = None) -> Iterator["LogProgress"]:
+        import time
+
+        self._stage, self._done, self._total, self._last = description, 0, total, time.monotonic()
+        self._print(f"{description}: started")
+        yield self
+        self._print(f"{description}: done ({self._done})")
+
+    def advance(self, steps: int = 1, **fields: object) -> None:
+        import time
+
+        self._done += steps
+        if time.monotonic() - self._last >= self.every:
+            self._last = time.monotonic()
+            info = "  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in fields.items())
+            self._print(f"{self._stage}: {self._done}/{self._total or '?'}  {info}")
+
+    def log(self, message: str) -> None:
+        self._print(message)
+
+    def _print(self, line: str) -> None:
+        import time
+
+        print(f"{time.strftime('%H:%M:%S')} {line}", file=self.stream, flush=True)
