@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 import ots
-from scipy import ndimage
 from fontTools.pens.areaPen import AreaPen
 from fontTools.ttLib import TTFont
+from scipy import ndimage
 
 from . import bitmap
 from .canvas import Canvas
