@@ -160,3 +160,17 @@ def test_damaged_weights_are_one_sentence(tmp_path, demo_folder):
     assert result.exit_code == 2 and "weights.safetensors: not a safetensors weights file" in result.stderr
     with pytest.raises(GlyphgenError):
         FewShotBackend(FewShotConfig(weights=str(folder))).build_network()
+
+
+def test_the_same_seed_gives_the_same_glyphs(styles):
+    glyphs, content = styles
+    task = task_from(glyphs[2], content, "HOnoaesb")
+    stack = content[None, CHARS.index("q")][None]
+
+    def drawn(seed: int) -> np.ndarray:
+        backend = tiny(finetune_steps=2, seed=seed)
+        backend.fit(task)
+        return backend.generate(stack, ["q"])
+
+    np.testing.assert_array_equal(drawn(1), drawn(1))
+    assert not np.array_equal(drawn(1), drawn(2))
