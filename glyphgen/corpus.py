@@ -372,14 +372,19 @@ def build_corpus(
     with tempfile.TemporaryDirectory(prefix="glyphgen-corpus-") as scratch:
         families = select_families(read_catalogue(Path(scratch)), heldout, limit)
 
-        def fetch_npm(family: dict):
-            try:
-                return family, fetch_fontsource(family, fonts_dir, Path(scratch))
-            except Exception as exc:  # one broken package must not end a long download
-                return family, exc
+        def guarded(fetch):
+            """``fetch(item, fonts_dir, scratch)`` returning ``(item, result or the exception)``."""
+
+            def run(item):
+                try:
+                    return item, fetch(item, fonts_dir, Path(scratch))
+                except Exception as exc:  # one broken package must not end a long download
+                    return item, exc
+
+            return run
 
         with progress.stage("npm", total=len(families)), ThreadPoolExecutor(max_workers=jobs) as pool:
-            for family, result in pool.map(fetch_npm, families):
+            for family, result in pool.map(guarded(fetch_fontsource), families):
                 if isinstance(result, Exception):
                     skipped.append(f"{family['id']}: not fetched ({type(result).__name__}: {result})")
                 else:
@@ -388,14 +393,8 @@ def build_corpus(
 
         packages = DEBIAN_PACKAGES if debian else ()
 
-        def fetch_deb(package: str):
-            try:
-                return package, fetch_debian(package, fonts_dir, Path(scratch))
-            except Exception as exc:
-                return package, exc
-
         with progress.stage("debian", total=len(packages)), ThreadPoolExecutor(max_workers=jobs) as pool:
-            for package, result in pool.map(fetch_deb, packages):
+            for package, result in pool.map(guarded(fetch_debian), packages):
                 if isinstance(result, Exception):
                     skipped.append(f"{package}: not fetched ({type(result).__name__}: {result})")
                 else:

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from . import bitmap, metrics
-from .backends import get_backend
+from .backends import FewShotTask, get_backend
 from .canvas import Canvas
 from .charset import get_charset
 from .pipeline import generate_glyphs, prepare_task
@@ -41,6 +41,14 @@ class TruthCase:
     sample_chars: tuple[str, ...]
     targets: tuple[str, ...]
     truth: dict[str, np.ndarray]  # on EVALUATION_CANVAS
+    reference: Path
+    _tasks: dict[int, FewShotTask] = field(default_factory=dict)
+
+    def task(self, canvas: Canvas) -> FewShotTask:
+        """The samples read and placed on ``canvas`` (once per canvas size, shared by every backend)."""
+        if canvas.size not in self._tasks:
+            self._tasks[canvas.size] = prepare_task(self.samples_folder, get_charset("latin"), self.reference, canvas)[1]
+        return self._tasks[canvas.size]
 
 
 @dataclass
@@ -68,12 +76,11 @@ def truth_case(
 ) -> TruthCase:
     """Write ``font``'s sample characters into ``folder`` and render the truth for the rest."""
     write_samples(font, folder, sample_chars, photo=photo, seed=seed)
-    samples, _ = prepare_task(folder, get_charset(charset), reference, EVALUATION_CANVAS)
-    style = samples.on_canvas(EVALUATION_CANVAS)
-    calibration = metrics.calibrate(style, font, EVALUATION_CANVAS)
-    targets = tuple(c for c in get_charset(charset).inked_chars if c not in style)
+    samples, task = prepare_task(folder, get_charset(charset), reference, EVALUATION_CANVAS)
+    calibration = metrics.calibrate(task.style, font, EVALUATION_CANVAS)
+    targets = tuple(c for c in get_charset(charset).inked_chars if c not in task.style)
     truth = dict(zip(targets, metrics.true_glyphs(font, targets, EVALUATION_CANVAS, calibration)))
-    return TruthCase(font, folder, tuple(sample_chars), targets, truth)
+    return TruthCase(font, folder, tuple(sample_chars), targets, truth, reference, {EVALUATION_CANVAS.size: task})
 
 
 def on_evaluation_canvas(glyph: np.ndarray) -> np.ndarray:
@@ -84,17 +91,15 @@ def on_evaluation_canvas(glyph: np.ndarray) -> np.ndarray:
     return glyph if factor == 1 else bitmap.upsample(glyph, factor)
 
 
-def score_backend(case: TruthCase, name: str, settings: Mapping[str, Any] | None = None, *, reference: Path, seed: int = 0) -> BackendScores:
+def score_backend(case: TruthCase, name: str, settings: Mapping[str, Any] | None = None, *, seed: int = 0) -> BackendScores:
     """Fit ``name`` on the case's samples, draw its targets and score them (``reference``: the baseline)."""
     result = BackendScores(name)
-    charset = get_charset("latin")
     if name == REFERENCE:
-        drawn = dict(zip(case.targets, render_glyphs(reference, case.targets, EVALUATION_CANVAS)))
+        drawn = dict(zip(case.targets, render_glyphs(case.reference, case.targets, EVALUATION_CANVAS)))
     else:
         backend_class = get_backend(name)
         config = backend_class.config_class.from_dict({**(settings or {}), "seed": seed})
-        canvas = Canvas(config.canvas_size)
-        _, task = prepare_task(case.samples_folder, charset, reference, canvas)
+        task = case.task(Canvas(config.canvas_size))
         backend = backend_class(config)
         started = time.perf_counter()
         backend.fit(task)
@@ -120,4 +125,4 @@ def evaluate_font(
     """Every backend in ``backends`` (name -> settings) scored on one font."""
     with tempfile.TemporaryDirectory(prefix="glyphgen-eval-") as scratch:
         case = truth_case(font, Path(scratch), photo=photo, reference=reference, seed=seed)
-        return {name: score_backend(case, name, settings, reference=reference, seed=seed) for name, settings in backends.items()}
+        return {name: score_backend(case, name, settings, seed=seed) for name, settings in backends.items()}
