@@ -31,7 +31,8 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/pipeline_stages.py
 	$(BIN)/python benchmarks/trace_fidelity.py
-	$(BIN)/python benchmarks/fewshot_quality.py
+	$(BIN)/python benchmarks/classifier_accuracy.py
+	$(BIN)/python benchmarks/compare_corpus.py
 
 # Rebuild the shipped fewshot weights from nothing: the corpus, then pretraining
 # (resumable: run it again to continue), then copy the model into the package.
@@ -39,6 +40,8 @@ weights: $(STAMP)
 	$(BIN)/glyphgen corpus build --out datasets/cache/corpus
 	$(BIN)/glyphgen train fewshot --corpus datasets/cache/corpus --out runs/fewshot $(if $(wildcard runs/fewshot/checkpoints),--resume)
 	cp runs/fewshot/model/config.json runs/fewshot/model/weights.safetensors glyphgen/weights/fewshot/
+	$(BIN)/glyphgen train-classifier --corpus datasets/cache/corpus --out runs/classifier $(if $(wildcard runs/classifier/checkpoints),--resume)
+	cp runs/classifier/model/config.json runs/classifier/model/weights.safetensors glyphgen/weights/classifier/
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

@@ -114,6 +114,134 @@ def build(samples, out, charset, backend, config_file, settings, device, referen
         click.echo(f"  {kind:<8}{path}")
 
 
+def _training_progress():
+    """A bar on a terminal; in a background run's log, a plain line a minute."""
+    from rich.console import Console
+
+    from glyphgen.progress import LogProgress, RichProgress
+
+    console = Console(stderr=True)
+    return RichProgress(console) if console.is_terminal else LogProgress()
+
+
+def _compare_settings(names: list[str], config_file: Path | None, pairs: tuple[str, ...], device: str | None) -> dict[str, dict[str, object]]:
+    """Settings per backend: ``[name]`` tables of the TOML file, then ``--set name.key=value``."""
+    from glyphgen.backends import get_backend
+    from glyphgen.backends.base import read_settings_file
+    from glyphgen.evaluate import REFERENCE
+
+    per_backend: dict[str, dict[str, object]] = {name: {} for name in names}
+    for name in names:
+        if config_file and name != REFERENCE:
+            per_backend[name].update(read_settings_file(config_file, name, tables_only=True))
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        backend, dot, setting = key.strip().partition(".")
+        if not sep or not dot or not setting:
+            raise GlyphgenError(f"--set {pair!r}: write it as BACKEND.KEY=VALUE, e.g. --set fewshot.finetune_steps=20.")
+        if backend not in per_backend:
+            raise GlyphgenError(f"--set {pair!r}: {backend!r} is not among the compared backends ({', '.join(names)}).")
+        per_backend[backend][setting] = _parse_value(value.strip())
+    if device is not None:
+        from glyphgen.training import resolve_device
+
+        resolve_device(device)
+        for name in names:
+            if name != REFERENCE and "device" in get_backend(name).config_class.__dataclass_fields__:
+                per_backend[name]["device"] = device
+    return per_backend
+
+
+@main.command("compare")
+@click.option("--samples", type=click.Path(path_type=Path), help="Your sample folder: each fold of it is held out in turn and scored.")
+@click.option("--truth", type=click.Path(path_type=Path), help="A font to imitate: its sample characters are the samples, the rest are scored.")
+@click.option("--backends", "backend_list", default="all", show_default=True, help="Comma-separated backends; all = every registered one plus the reference baseline.")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Folder for report.html, results.json, results.csv and grid.png.")
+@click.option("--folds", default=5, show_default=True, help="With --samples: how many folds to hold out in turn.")
+@click.option("--sample-chars", default=None, help="With --truth: the characters rendered as samples (default: the 30 of the demo set).")
+@click.option("--photo", is_flag=True, help="With --truth: degrade the rendered samples like phone photos.")
+@click.option("--charset", default="latin", show_default=True, type=click.Choice(sorted(CHARSETS)), help="Characters scored with --truth.")
+@click.option("--reference", type=click.Path(path_type=Path), help="Reference font for the content glyphs (default: bundled Noto Sans).")
+@click.option("--metric", default="iou", show_default=True, type=click.Choice(["l1", "ssim", "iou", "content"]), help="What the table is sorted by.")
+@click.option("--time-budget", type=float, help="Seconds each backend may spend fitting one case; trainable ones stop there, others fail.")
+@click.option("--config", "config_file", type=click.Path(path_type=Path), help="Backend settings from a TOML file with a [backend] table each.")
+@click.option("--set", "settings", multiple=True, metavar="BACKEND.KEY=VALUE", help="One backend's setting, e.g. fewshot.finetune_steps=20 (repeatable).")
+@click.option("--device", help="Where neural backends run: auto, cpu, cuda, cuda:N or mps.")
+@click.option("--seed", default=0, show_default=True, type=int, help="The same seed for every backend (and the folds).")
+@click.option("--force", is_flag=True, help="Overwrite a report already in --out.")
+def compare_command(samples, truth, backend_list, out, folds, sample_chars, photo, charset, reference, metric, time_budget, config_file, settings, device, seed, force):
+    """Run several backends on the same glyphs and report which writes the hand best."""
+    from rich.console import Console
+
+    from glyphgen.classifier import CharReader
+    from glyphgen.compare import compare, resolve_backends
+    from glyphgen.evaluate import holdout_cases, truth_case, with_scratch
+    from glyphgen.pipeline import check_output_folder
+    from glyphgen.progress import RichProgress
+    from glyphgen.report import REPORT_FILES, write_report
+    from glyphgen.resources import reference_font
+    from glyphgen.synthetic import SAMPLE_CHARS
+
+    if (samples is None) == (truth is None):
+        raise GlyphgenError("compare needs exactly one of --samples FOLDER (your own, held out in folds) or --truth FONT.")
+    if time_budget is not None and time_budget <= 0:
+        raise GlyphgenError(f"--time-budget {time_budget:g}: give a positive number of seconds.")
+    check_output_folder(Path(out), force, lambda p: p.name in REPORT_FILES)
+    names = resolve_backends([n.strip() for n in backend_list.split(",") if n.strip()])
+    per_backend = _compare_settings(names, config_file, settings, device)
+    reference = Path(reference) if reference else reference_font()
+    if truth is not None:
+        chars = sample_chars if sample_chars is not None else SAMPLE_CHARS
+        cases = [with_scratch(lambda folder: truth_case(Path(truth), folder, photo=photo, sample_chars=chars, charset=charset, reference=reference, seed=seed))]
+    else:
+        cases = holdout_cases(Path(samples), folds=folds, charset=charset, reference=reference, seed=seed)
+    reader = CharReader()
+    console = Console(stderr=True)
+    with RichProgress(console) as progress:
+        comparison = compare(cases, per_backend, mode="truth" if truth else "holdout", seed=seed, time_budget=time_budget, metric=metric, reader=reader, progress=progress)
+    paths = write_report(comparison, Path(out), force=force)
+    console = Console()
+    if not console.is_terminal:  # a log or a pipe: the whole table, not one squeezed into 80 columns
+        console = Console(width=160)
+    console.print(_comparison_table(comparison))
+    click.echo(f"report: {paths['report.html']}")
+
+
+def _comparison_table(comparison):
+    import math
+
+    from rich.table import Table
+
+    from glyphgen.metrics import METRICS
+    from glyphgen.report import METRIC_NAMES as names
+
+    ceiling = "" if math.isnan(comparison.truth_content) else f"; the classifier reads {comparison.truth_content:.3f} of the true glyphs right"
+    table = Table(title=f"glyphgen compare ({comparison.mode}, sorted by {names[comparison.metric]})", caption=f"★ best{ceiling}")
+    table.add_column("backend", no_wrap=True)
+    for metric in METRICS:
+        table.add_column(names[metric], justify="right")
+    for column in ("fit s", "ms/glyph", "parameters", "peak MiB", "device"):
+        table.add_column(column, justify="right")
+    best = comparison.best
+    for run in comparison.ranked():
+        if not run.ok:
+            table.add_row(f"[red]{run.backend}[/]", f"[red]failed: {run.error}[/]", *[""] * (len(METRICS) + 4))
+            continue
+        means = run.mean
+        cells = ["–" if math.isnan(means[m]) else f"{means[m]:.3f}" for m in METRICS]
+        per_glyph = run.generate_seconds_per_glyph
+        table.add_row(
+            f"[bold green]{run.backend} ★[/]" if run is best else run.backend,
+            *cells,
+            f"{run.fit_seconds:.1f}",
+            "–" if math.isnan(per_glyph) else f"{per_glyph * 1000:.1f}",
+            f"{run.parameters:,}",
+            "–" if math.isnan(run.peak_memory_mib) else f"{run.peak_memory_mib:.0f}",
+            run.device,
+        )
+    return table
+
+
 @main.command()
 @click.argument("backend")
 @click.option("--corpus", default="datasets/cache/corpus", show_default=True, type=click.Path(path_type=Path), help="Corpus folder from `glyphgen corpus build`.")
@@ -124,23 +252,34 @@ def build(samples, out, charset, backend, config_file, settings, device, referen
 @click.option("--resume", is_flag=True, help="Continue from the newest checkpoint in --out.")
 def train(backend, corpus, out, config_file, settings, device, resume):
     """Pretrain a backend on the font corpus (under torchrun for several GPUs or machines)."""
-    from rich.console import Console
-
     from glyphgen.backends import get_backend
-    from glyphgen.progress import LogProgress, RichProgress
 
     backend_class = get_backend(backend)
     values = _backend_settings(backend, config_file, settings, device)
     model = backend_class(backend_class.config_class.from_dict(values, source="training settings"))
     if (Path(out) / "checkpoints").is_dir() and not resume:
         raise GlyphgenError(f"--out {out}: a run is already there; pass --resume to continue it or choose another folder.")
-    console = Console(stderr=True)
-    if console.is_terminal:
-        with RichProgress(console) as progress:
-            folder = model.pretrain(corpus, out, resume=resume, progress=progress)
-    else:  # a background run: a line a minute in its log
-        folder = model.pretrain(corpus, out, resume=resume, progress=LogProgress())
+    with _training_progress() as progress:
+        folder = model.pretrain(corpus, out, resume=resume, progress=progress)
     click.echo(f"trained {backend}: {folder}")
+
+
+@main.command("train-classifier")
+@click.option("--corpus", default="datasets/cache/corpus", show_default=True, type=click.Path(path_type=Path), help="Corpus folder from `glyphgen corpus build`.")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Run folder: checkpoints/ and the trained model/.")
+@click.option("--steps", default=1500, show_default=True, help="Training steps (batches of 128 glyphs).")
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:N or mps.")
+@click.option("--resume", is_flag=True, help="Continue from the newest checkpoint in --out.")
+def train_classifier(corpus, out, steps, device, resume):
+    """Train the character classifier that `compare` uses for content accuracy."""
+    from glyphgen.classifier import ClassifierConfig, train_classifier
+
+    if (Path(out) / "checkpoints").is_dir() and not resume:
+        raise GlyphgenError(f"--out {out}: a run is already there; pass --resume to continue it or choose another folder.")
+    config = ClassifierConfig(steps=steps, device=device)
+    with _training_progress() as progress:
+        folder = train_classifier(corpus, out, config, resume=resume, progress=progress)
+    click.echo(f"trained the classifier: {folder}")
 
 
 @main.command("backends")

@@ -1,86 +1,126 @@
-"""Scoring a backend against a font whose every glyph is known.
+"""Cases with a known answer: samples to fit on, and glyphs whose truth is known.
 
-The samples are rendered from the true font (clean, or degraded like a phone
-photo by :mod:`glyphgen.synthetic`), read by the same ingest as a person's
-photos, and the backend draws every other character. Each drawn glyph is
-scored against the true one with :mod:`glyphgen.metrics`, on a common
-evaluation canvas (a backend's smaller canvas is enlarged to it). Two
-baselines come for free: the reference font's glyph itself (``reference``,
-no style at all) and any registered backend, such as ``retrieval``.
+A backend can only be judged on characters whose true shape is known, and
+never on characters it was fitted on. Two kinds of case provide them:
+
+* :func:`truth_case`: a font plays the person. Its sample characters are
+  rendered (clean, or degraded like a phone photo by :mod:`glyphgen.synthetic`)
+  and read by the same ingest as a person's photos; every other character of
+  the charset is drawn by the backend and compared with the font's own glyph,
+  brought to the samples' size by one scale and offset fitted on the samples.
+* :func:`holdout_cases`: a person's own samples in k folds. Each fold's
+  characters are held out: the backend is fitted on the rest and draws them,
+  and they are compared with the person's own images, placed with the scale
+  fitted on the rest (a held-out image influences nothing the backend sees).
+
+Scores are taken on one evaluation canvas (a backend's smaller canvas is
+enlarged to it) by :mod:`glyphgen.metrics`, plus the content accuracy of
+:mod:`glyphgen.classifier`.
 """
 
 from __future__ import annotations
 
+import math
 import tempfile
-import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from . import bitmap, metrics
-from .backends import FewShotTask, get_backend
+from .backends import FewShotTask
 from .canvas import Canvas
 from .charset import get_charset
-from .pipeline import generate_glyphs, prepare_task
-from .render import render_glyphs
+from .errors import GlyphgenError
+from .pipeline import task_for
+from .render import render_glyphs, require_chars
+from .samples import place_inks, read_inks
 from .synthetic import SAMPLE_CHARS, write_samples
 
 EVALUATION_CANVAS = Canvas(128)
-REFERENCE = "reference"  # the no-style baseline: the content glyph as it is
+REFERENCE = "reference"  # the no-style baseline: the reference font's glyph as it is
 
 
 @dataclass
-class TruthCase:
-    """One font to be imitated: its sample images and what every other glyph should be."""
+class Case:
+    """Samples a backend is fitted on, and ``targets`` it must draw, whose ``truth`` is known."""
 
-    font: Path
-    samples_folder: Path
-    sample_chars: tuple[str, ...]
+    name: str
+    fit_chars: tuple[str, ...]
     targets: tuple[str, ...]
     truth: dict[str, np.ndarray]  # on EVALUATION_CANVAS
     reference: Path
+    make_task: Callable[[Canvas], FewShotTask]
     _tasks: dict[int, FewShotTask] = field(default_factory=dict)
 
     def task(self, canvas: Canvas) -> FewShotTask:
-        """The samples read and placed on ``canvas`` (once per canvas size, shared by every backend)."""
+        """What a backend on ``canvas`` is fitted on (made once per canvas size, shared by every backend)."""
         if canvas.size not in self._tasks:
-            self._tasks[canvas.size] = prepare_task(self.samples_folder, get_charset("latin"), self.reference, canvas)[1]
+            self._tasks[canvas.size] = self.make_task(canvas)
         return self._tasks[canvas.size]
-
-
-@dataclass
-class BackendScores:
-    backend: str
-    per_glyph: dict[str, dict[str, float]] = field(default_factory=dict)
-    fit_seconds: float = 0.0
-    generate_seconds: float = 0.0
-    generated: dict[str, np.ndarray] = field(default_factory=dict)
-
-    @property
-    def mean(self) -> dict[str, float]:
-        return metrics.mean_scores(list(self.per_glyph.values()))
 
 
 def truth_case(
     font: Path,
     folder: Path,
     *,
-    photo: bool,
+    photo: bool = False,
     sample_chars: Sequence[str] = SAMPLE_CHARS,
     charset: str = "latin",
     reference: Path,
     seed: int = 0,
-) -> TruthCase:
-    """Write ``font``'s sample characters into ``folder`` and render the truth for the rest."""
+) -> Case:
+    """Write ``font``'s ``sample_chars`` as sample images into ``folder``; the rest of ``charset`` are the targets."""
+    chosen = get_charset(charset)
+    sample_chars = tuple(dict.fromkeys(sample_chars))
+    outside = [c for c in sample_chars if c not in chosen.inked_chars]
+    if outside or len(sample_chars) < 2:
+        problem = f"{outside[0]!r} is not an inked character of the {chosen.name} charset" if outside else "name at least 2 characters"
+        raise GlyphgenError(f"--sample-chars {''.join(sample_chars)!r}: {problem}.")
+    require_chars(font, chosen.inked_chars, "the --truth font")
+    require_chars(reference, chosen.inked_chars, f"the reference font (for the {chosen.name} charset)")
     write_samples(font, folder, sample_chars, photo=photo, seed=seed)
-    samples, task = prepare_task(folder, get_charset(charset), reference, EVALUATION_CANVAS)
-    calibration = metrics.calibrate(task.style, font, EVALUATION_CANVAS)
-    targets = tuple(c for c in get_charset(charset).inked_chars if c not in task.style)
+    samples = place_inks(read_inks(folder, chosen), reference, EVALUATION_CANVAS)
+    on_canvas = samples.on_canvas(EVALUATION_CANVAS)
+    calibration = metrics.calibrate(on_canvas, font, EVALUATION_CANVAS)
+    targets = tuple(c for c in chosen.inked_chars if c not in on_canvas)
     truth = dict(zip(targets, metrics.true_glyphs(font, targets, EVALUATION_CANVAS, calibration)))
-    return TruthCase(font, folder, tuple(sample_chars), targets, truth, reference, {EVALUATION_CANVAS.size: task})
+    return Case(Path(font).stem, samples.chars, targets, truth, reference, lambda canvas: task_for(samples, chosen, reference, canvas))
+
+
+def folds_of(chars: Sequence[str], folds: int, seed: int) -> list[tuple[str, ...]]:
+    """``chars`` shuffled by ``seed`` and dealt into ``folds`` groups of (nearly) equal size."""
+    order = list(chars)
+    np.random.default_rng(seed).shuffle(order)
+    return [tuple(order[i::folds]) for i in range(folds)]
+
+
+def holdout_cases(folder: Path, *, folds: int = 5, charset: str = "latin", reference: Path, seed: int = 0) -> list[Case]:
+    """A person's samples in ``folder`` as ``folds`` cases, each holding out its share of the characters."""
+    chosen = get_charset(charset)
+    require_chars(reference, chosen.inked_chars, f"the reference font (for the {chosen.name} charset)")
+    inks = read_inks(folder, chosen)
+    if folds < 2:
+        raise GlyphgenError(f"--folds {folds}: hold-out needs at least 2 folds.")
+    if len(inks) < 2 * folds:
+        raise GlyphgenError(f"{folder}: {len(inks)} samples are too few for {folds} folds; write at least {2 * folds} or use fewer folds.")
+    cases = []
+    for number, held in enumerate(folds_of(list(inks), folds, seed), start=1):
+        fitted = place_inks({c: v for c, v in inks.items() if c not in held}, reference, EVALUATION_CANVAS)
+        truth = place_inks({c: inks[c] for c in held}, reference, EVALUATION_CANVAS, scale=fitted.scale)
+        targets = tuple(c for c in chosen.inked_chars if c in held)
+        cases.append(
+            Case(
+                f"fold {number}/{folds}",
+                fitted.chars,
+                targets,
+                truth.on_canvas(EVALUATION_CANVAS),
+                reference,
+                lambda canvas, fitted=fitted: task_for(fitted, chosen, reference, canvas),
+            )
+        )
+    return cases
 
 
 def on_evaluation_canvas(glyph: np.ndarray) -> np.ndarray:
@@ -91,38 +131,23 @@ def on_evaluation_canvas(glyph: np.ndarray) -> np.ndarray:
     return glyph if factor == 1 else bitmap.upsample(glyph, factor)
 
 
-def score_backend(case: TruthCase, name: str, settings: Mapping[str, Any] | None = None, *, seed: int = 0) -> BackendScores:
-    """Fit ``name`` on the case's samples, draw its targets and score them (``reference``: the baseline)."""
-    result = BackendScores(name)
-    if name == REFERENCE:
-        drawn = dict(zip(case.targets, render_glyphs(case.reference, case.targets, EVALUATION_CANVAS)))
-    else:
-        backend_class = get_backend(name)
-        config = backend_class.config_class.from_dict({**(settings or {}), "seed": seed})
-        task = case.task(Canvas(config.canvas_size))
-        backend = backend_class(config)
-        started = time.perf_counter()
-        backend.fit(task)
-        result.fit_seconds = time.perf_counter() - started
-        started = time.perf_counter()
-        generated = generate_glyphs(backend, task, case.targets)
-        result.generate_seconds = time.perf_counter() - started
-        drawn = {c: on_evaluation_canvas(g[0]) for c, g in zip(case.targets, generated)}
-    for char in case.targets:
-        result.per_glyph[char] = metrics.score(drawn[char], case.truth[char])
-    result.generated = drawn
-    return result
+def reference_glyphs(case: Case) -> dict[str, np.ndarray]:
+    """The no-style baseline's answer: the reference font's own glyphs."""
+    return dict(zip(case.targets, render_glyphs(case.reference, case.targets, EVALUATION_CANVAS)))
 
 
-def evaluate_font(
-    font: Path,
-    backends: Mapping[str, Mapping[str, Any]],
-    *,
-    photo: bool,
-    reference: Path,
-    seed: int = 0,
-) -> dict[str, BackendScores]:
-    """Every backend in ``backends`` (name -> settings) scored on one font."""
-    with tempfile.TemporaryDirectory(prefix="glyphgen-eval-") as scratch:
-        case = truth_case(font, Path(scratch), photo=photo, reference=reference, seed=seed)
-        return {name: score_backend(case, name, settings, seed=seed) for name, settings in backends.items()}
+def score_glyphs(drawn: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray], reader=None) -> dict[str, dict[str, float]]:
+    """Per character: L1, SSIM and IoU against the truth, and (with a :class:`CharReader`) whether it reads right."""
+    chars = list(drawn)
+    scores = {c: metrics.score(drawn[c], truth[c]) for c in chars}
+    correct = reader.correct(np.stack([drawn[c] for c in chars]), chars) if reader is not None and chars else [math.nan] * len(chars)
+    for char, right in zip(chars, correct):
+        scores[char]["content"] = right
+    return scores
+
+
+def with_scratch(make: Callable[[Path], Case]) -> Case:
+    """A case whose sample images live in a temporary folder only while they are read."""
+    with tempfile.TemporaryDirectory(prefix="glyphgen-case-") as scratch:
+        return make(Path(scratch))
+

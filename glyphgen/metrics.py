@@ -12,7 +12,8 @@ the glyph on the canvas:
   font holds the outline of the thresholded glyph, not the model's grey
   levels, so a backend is neither punished for soft edges nor rewarded for them;
 * *scores* per glyph: mean absolute difference (L1, lower is better), SSIM and
-  the IoU of the ink (higher is better).
+  the IoU of the ink (higher is better); :mod:`glyphgen.evaluate` adds whether
+  the glyph reads as its character (``content``).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from . import bitmap
 from .canvas import Canvas
 from .render import render_glyphs
 
-METRICS = ("l1", "ssim", "iou")
+METRICS = ("l1", "ssim", "iou", "content")  # content: read as the right character (glyphgen.classifier)
 LOWER_IS_BETTER = {"l1"}
 
 
@@ -74,4 +75,9 @@ def score(generated: np.ndarray, truth: np.ndarray) -> dict[str, float]:
 
 
 def mean_scores(scores: Sequence[Mapping[str, float]]) -> dict[str, float]:
-    return {m: float(np.mean([s[m] for s in scores])) for m in METRICS} if scores else {m: float("nan") for m in METRICS}
+    """Each metric's mean over the glyphs that have it (NaN where none has)."""
+    means = {}
+    for m in METRICS:
+        values = [s[m] for s in scores if m in s and not np.isnan(s[m])]
+        means[m] = float(np.mean(values)) if values else float("nan")
+    return means

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,8 +75,12 @@ def output_paths(out: Path, info: FontInfo) -> dict[str, Path]:
     return paths
 
 
-def check_output_folder(out: Path, force: bool) -> None:
-    """Refuse to overwrite a folder that already holds fonts, unless forced."""
+def is_font_output(path: Path) -> bool:
+    return path.suffix.lower() in (".ttf", ".otf", ".woff2") or path.name == PREVIEW_NAME
+
+
+def check_output_folder(out: Path, force: bool, is_output: Callable[[Path], bool] = is_font_output) -> None:
+    """Refuse to overwrite a folder that already holds outputs (``is_output``), unless forced."""
     if out.exists() and not out.is_dir():
         raise GlyphgenError(f"{out}: the output must be a folder, and this is a file.")
     ancestor = out
@@ -86,7 +90,7 @@ def check_output_folder(out: Path, force: bool) -> None:
         raise GlyphgenError(f"{out}: cannot write there ({ancestor} is not writable).")
     if force or not out.exists():
         return
-    existing = sorted(p.name for p in out.iterdir() if p.suffix.lower() in (".ttf", ".otf", ".woff2") or p.name == PREVIEW_NAME)
+    existing = sorted(p.name for p in out.iterdir() if is_output(p))
     if existing:
         raise GlyphgenError(f"{out}: already holds {existing[0]}; choose another --out or pass --force to overwrite.")
 
@@ -138,7 +142,7 @@ def build_font(options: BuildOptions, progress: Progress = Progress()) -> BuildR
 
     with clock("write"):
         preview = render_preview(binaries["ttf"], charset, set(samples.chars), options.info.family)
-        _write_all(paths, {**{kind: binaries[kind] for kind in FONT_FORMATS}, "preview": preview})
+        write_all(paths, {**{kind: binaries[kind] for kind in FONT_FORMATS}, "preview": preview})
 
     points = [count_points(o) for o in traced.outlines.values()]
     return BuildResult(
@@ -156,8 +160,13 @@ def prepare_task(samples_folder: Path, charset: Charset, reference: Path, canvas
     """Read the samples and render the reference: what a backend learns from."""
     require_chars(reference, charset.inked_chars, f"the reference font (for the {charset.name} charset)")
     samples = load_samples(samples_folder, charset, reference, canvas, progress)
+    return samples, task_for(samples, charset, reference, canvas)
+
+
+def task_for(samples: SampleSet, charset: Charset, reference: Path, canvas: Canvas) -> FewShotTask:
+    """Placed samples and the reference font's glyphs of ``charset`` on ``canvas``."""
     content = dict(zip(charset.inked_chars, render_glyphs(reference, charset.inked_chars, canvas)))
-    return samples, FewShotTask(canvas=canvas, style=samples.on_canvas(canvas), content=content, reference_path=reference)
+    return FewShotTask(canvas=canvas, style=samples.on_canvas(canvas), content=content, reference_path=reference)
 
 
 def generate_glyphs(backend: Backend, task: FewShotTask, chars: Sequence[str]) -> np.ndarray:
@@ -235,7 +244,7 @@ def _as_point(xy) -> tuple[float, float]:
     return float(xy[0]), float(xy[1])
 
 
-def _write_all(paths: Mapping[str, Path], contents: Mapping[str, bytes]) -> None:
+def write_all(paths: Mapping[str, Path], contents: Mapping[str, bytes]) -> None:
     """Write every file under a temporary name first, then rename them all into place."""
     folder = next(iter(paths.values())).parent
     pending = []
@@ -248,7 +257,7 @@ def _write_all(paths: Mapping[str, Path], contents: Mapping[str, bytes]) -> None
         for temporary, path in pending:
             os.replace(temporary, path)
     except OSError as exc:
-        raise GlyphgenError(f"{folder}: cannot write the font files ({exc.strerror or exc}).") from None
+        raise GlyphgenError(f"{folder}: cannot write there ({exc.strerror or exc}).") from None
     finally:
         for temporary, _ in pending:
             temporary.unlink(missing_ok=True)

@@ -24,6 +24,12 @@ class Progress:
     def log(self, message: str) -> None:
         """A line worth keeping above the bars (a stage's result)."""
 
+    def __enter__(self) -> "Progress":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
 
 class RichProgress(Progress):
     """A rich progress display: one bar per stage with elapsed time and ETA."""
@@ -45,7 +51,7 @@ class RichProgress(Progress):
             disable=not self.console.is_terminal,
             transient=False,
         )
-        self._task = None
+        self._stack: list = []  # task ids of the open stages, innermost last
 
     def __enter__(self) -> "RichProgress":
         self._bars.__enter__()
@@ -56,18 +62,20 @@ class RichProgress(Progress):
 
     @contextmanager
     def stage(self, description: str, total: int | None = None) -> Iterator["RichProgress"]:
-        self._task = self._bars.add_task(description, total=total, info="")
+        """A bar for this stage; stages nest (``compare`` > a backend's ``train``), ``advance`` moves the innermost."""
+        task_id = self._bars.add_task(description, total=total, info="")
+        self._stack.append(task_id)
         try:
             yield self
         finally:
-            task = self._bars.tasks[-1]
-            self._bars.update(self._task, completed=task.total if task.total is not None else 1, total=task.total or 1)
-            self._task = None
+            self._stack.remove(task_id)
+            total = next(t.total for t in self._bars.tasks if t.id == task_id)
+            self._bars.update(task_id, completed=total if total is not None else 1, total=total or 1)
 
     def advance(self, steps: int = 1, **fields: object) -> None:
-        if self._task is not None:
+        if self._stack:
             info = "  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in fields.items())
-            self._bars.update(self._task, advance=steps, info=info)
+            self._bars.update(self._stack[-1], advance=steps, info=info)
 
     def log(self, message: str) -> None:
         if self.console.is_terminal:

@@ -354,18 +354,23 @@ def load_ink(path: Path, reduce: float = 1.0) -> np.ndarray:
 # Placing the set
 
 
-def place_samples(inks: dict[str, tuple[Path, np.ndarray]], reference: dict[str, np.ndarray], canvas: Canvas) -> SampleSet:
+Inks = dict[str, tuple[Path, np.ndarray]]  # char -> (file, cropped ink mask)
+
+
+def place_samples(inks: Inks, reference: dict[str, np.ndarray], canvas: Canvas, scale: float | None = None) -> SampleSet:
     """Place cropped inks in font units using reference glyphs rendered on ``canvas``.
 
     One scale for the whole set (median of ink-height ratios over characters tall
-    enough to measure); each glyph takes the vertical anchor of its reference:
-    baseline-sitting glyphs keep their bottom, descending ones their top,
-    floating ones (``-``, ``*``) their middle.
+    enough to measure, unless ``scale`` is given: e.g. one fitted on other
+    samples of the same hand); each glyph takes the vertical anchor of its
+    reference: baseline-sitting glyphs keep their bottom, descending ones their
+    top, floating ones (``-``, ``*``) their middle.
     """
     ref_boxes = {char: bitmap.ink_bbox(bitmap.ink_mask(ref)) for char, ref in reference.items()}
-    ref_heights = {char: float(box[1] - box[0]) * canvas.units_per_px for char, box in ref_boxes.items() if box}
-    ink_heights = {char: float(ink.shape[0]) for char, (_, ink) in inks.items()}
-    scale = bitmap.median_height_ratio(ref_heights, ink_heights)  # font units per source pixel
+    if scale is None:
+        ref_heights = {char: float(box[1] - box[0]) * canvas.units_per_px for char, box in ref_boxes.items() if box}
+        ink_heights = {char: float(ink.shape[0]) for char, (_, ink) in inks.items()}
+        scale = bitmap.median_height_ratio(ref_heights, ink_heights)  # font units per source pixel
 
     tolerance = 0.04 * canvas.px_per_em
     samples = {}
@@ -385,8 +390,8 @@ def place_samples(inks: dict[str, tuple[Path, np.ndarray]], reference: dict[str,
     return SampleSet(samples, scale)
 
 
-def load_samples(folder: Path, charset: Charset, reference_path: Path, canvas: Canvas, progress: Progress = Progress()) -> SampleSet:
-    """Find, read, clean and place every sample image in ``folder``."""
+def read_inks(folder: Path, charset: Charset, progress: Progress = Progress()) -> Inks:
+    """Find, read and clean every sample image in ``folder``: its ink, cropped."""
     files = find_sample_files(Path(folder), charset)
     reduce = reduction_for(files.values())
     inks = {}
@@ -394,8 +399,17 @@ def load_samples(folder: Path, charset: Charset, reference_path: Path, canvas: C
         for char, path in files.items():
             inks[char] = (path, load_ink(path, reduce))
             progress.advance()
+    return inks
+
+
+def place_inks(inks: Inks, reference_path: Path, canvas: Canvas, scale: float | None = None) -> SampleSet:
+    """Place inks against the reference font's glyphs (see :func:`place_samples`)."""
     require_chars(reference_path, list(inks), "the reference font")
     measure = canvas.scaled(512)  # fine enough to measure reference ink to a unit or two
-    rendered = render_glyphs(reference_path, list(inks), measure)
-    reference = dict(zip(inks, rendered))
-    return place_samples(inks, reference, measure)
+    reference = dict(zip(inks, render_glyphs(reference_path, list(inks), measure)))
+    return place_samples(inks, reference, measure, scale)
+
+
+def load_samples(folder: Path, charset: Charset, reference_path: Path, canvas: Canvas, progress: Progress = Progress()) -> SampleSet:
+    """Find, read, clean and place every sample image in ``folder``."""
+    return place_inks(read_inks(folder, charset, progress), reference_path, canvas)

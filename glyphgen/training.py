@@ -22,6 +22,7 @@ import json
 import os
 import random
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
@@ -269,16 +270,21 @@ class Trainer:
         progress: Progress = Progress(),
         log_every: int = 50,
         on_checkpoint: Callable[["Trainer"], None] | None = None,
+        deadline: float | None = None,
     ) -> list[dict[str, float]]:
         """Train until ``steps`` total steps (counting resumed ones); returns the loss history.
 
         ``on_checkpoint`` runs after each checkpoint on rank 0 (e.g. to export a usable model).
+        ``deadline`` (a ``time.monotonic()`` time) ends training early, after a whole step:
+        a time budget gives a less trained model, not a broken one.
         """
         self.model.train()
         running: dict[str, float] = {}
         with progress.stage("train", total=steps) as bar:
             bar.advance(self.step)
             while self.step < steps:
+                if deadline is not None and time.monotonic() >= deadline:
+                    break
                 with autocast(self.device):
                     losses = step(self.wrapped, self.rng)
                 total = sum(losses.values())
@@ -320,6 +326,21 @@ class Trainer:
     def final_model(self) -> nn.Module:
         """The weights to use after training: the moving average when there is one."""
         return self.ema.module if self.ema is not None else self.model
+
+
+def export_model(network: nn.Module, folder: Path, config: dict[str, Any], metadata: dict[str, str], weights_file: str = "weights.safetensors") -> Path:
+    """Write a shippable model folder: ``config.json`` and half-precision safetensors, renamed into place."""
+    folder = Path(folder)
+    scratch = folder.with_name(folder.name + ".tmp")
+    scratch.mkdir(parents=True, exist_ok=True)
+    (scratch / "config.json").write_text(json.dumps(config, ensure_ascii=False, indent=2))
+    half = {k: (v.half() if v.is_floating_point() else v).detach().cpu().contiguous() for k, v in network.state_dict().items()}
+    save_file(half, scratch / weights_file, metadata=metadata)
+    folder.mkdir(parents=True, exist_ok=True)
+    for item in scratch.iterdir():
+        item.replace(folder / item.name)
+    scratch.rmdir()
+    return folder
 
 
 @contextmanager

@@ -58,8 +58,8 @@ class BackendConfig:
         return dataclasses.asdict(self)
 
 
-def read_settings_file(path: Path, backend: str) -> dict[str, Any]:
-    """Backend settings from a TOML file: top-level keys, or a ``[backend]`` table."""
+def read_settings_file(path: Path, backend: str, tables_only: bool = False) -> dict[str, Any]:
+    """Backend settings from a TOML file: a ``[backend]`` table, else (unless ``tables_only``) top-level keys."""
     import tomllib
 
     try:
@@ -69,7 +69,9 @@ def read_settings_file(path: Path, backend: str) -> dict[str, Any]:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise GlyphgenError(f"{path}: not valid TOML ({exc}).") from None
     table = data.get(backend)
-    return dict(table) if isinstance(table, dict) else {k: v for k, v in data.items() if not isinstance(v, dict)}
+    if isinstance(table, dict):
+        return dict(table)
+    return {} if tables_only else {k: v for k, v in data.items() if not isinstance(v, dict)}
 
 
 @dataclass
@@ -86,6 +88,9 @@ class FewShotTask:
     content: dict[str, np.ndarray]
     reference_path: Path | None = None
     corpus: Any = None
+    # A time.monotonic() time by which fit should end (compare --time-budget); a
+    # trainable backend stops training there and keeps what it has learnt.
+    deadline: float | None = None
 
 
 @dataclass

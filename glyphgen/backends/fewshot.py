@@ -34,7 +34,7 @@ from ..progress import Progress
 from ..render import render_glyphs
 from ..resources import bundled_weights, reference_font
 from ..synthetic import SAMPLE_CHARS
-from ..training import Trainer, evaluation, load_weights, resolve_device, seed_everything
+from ..training import Trainer, evaluation, export_model, load_weights, resolve_device, seed_everything
 from . import register_backend
 from .base import Backend, BackendConfig, FewShotTask, FitReport
 
@@ -219,15 +219,14 @@ class FewShotBackend(Backend):
         self.samples = np.stack([task.style[c] for c in chars])[:, None].astype(np.float32)
         self.references = np.stack([task.content[c] for c in chars])[:, None].astype(np.float32)
         details: dict = {"samples": len(chars), "weights": self.weights_info}
+        summary = f"style read from {len(chars)} samples"
         if self.config.finetune_steps > 0 and len(chars) >= 4:
-            details["finetune"] = self._finetune(network, progress)
-        return FitReport(
-            seconds=time.perf_counter() - started,
-            summary=f"style read from {len(chars)} samples" + (f", fine-tuned {self.config.finetune_steps} steps" if "finetune" in details else ""),
-            details=details,
-        )
+            trainer = self._finetune(network, progress, task.deadline)
+            details["finetune"], done = trainer.history, trainer.step
+            summary += f", fine-tuned {done} steps" + (" (stopped at the time budget)" if done < self.config.finetune_steps else "")
+        return FitReport(seconds=time.perf_counter() - started, summary=summary, details=details)
 
-    def _finetune(self, network: FewShotGenerator, progress: Progress) -> list[dict[str, float]]:
+    def _finetune(self, network: FewShotGenerator, progress: Progress, deadline: float | None = None) -> Trainer:
         """A few steps on the samples themselves: some are the style, the rest the targets."""
         k = len(self.samples)
         episodes = Episodes(
@@ -245,9 +244,9 @@ class FewShotBackend(Backend):
             config=self.config.to_dict(),
         )
         step = episode_step(episodes, self.device, (4, (k - held, k - held), held))
-        history = trainer.run(self.config.finetune_steps, step, progress, log_every=max(1, self.config.finetune_steps // 4))
+        trainer.run(self.config.finetune_steps, step, progress, log_every=max(1, self.config.finetune_steps // 4), deadline=deadline)
         network.eval()
-        return history
+        return trainer
 
     def _memory(self, network: FewShotGenerator) -> StyleMemory:
         device = self.device
@@ -354,17 +353,5 @@ def _identity(config: FewShotConfig) -> dict:
 
 def export_weights(backend: FewShotBackend, folder: Path) -> Path:
     """Write the network as a shippable backend folder: config.json and half-precision safetensors."""
-    folder = Path(folder)
-    scratch = folder.with_name(folder.name + ".tmp")
-    scratch.mkdir(parents=True, exist_ok=True)
     config = FewShotConfig(**{**backend.config.to_dict(), "weights": "bundled", "device": "auto"})
-    payload = {"backend": backend.name, "config": config.to_dict()}
-    (scratch / "config.json").write_text(json.dumps(payload, indent=2))
-    state = backend.build_network().state_dict()
-    half = {k: (v.half() if v.is_floating_point() else v).detach().cpu().contiguous() for k, v in state.items()}
-    save_file(half, scratch / WEIGHTS_FILE, metadata=backend.weights_info)
-    folder.mkdir(parents=True, exist_ok=True)
-    for item in scratch.iterdir():
-        item.replace(folder / item.name)
-    scratch.rmdir()
-    return folder
+    return export_model(backend.build_network(), folder, {"backend": backend.name, "config": config.to_dict()}, backend.weights_info, WEIGHTS_FILE)

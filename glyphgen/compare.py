@@ -1,0 +1,272 @@
+"""``glyphgen compare``: every backend on the same cases, scored the same way.
+
+Each backend is fitted and run on every case of :mod:`glyphgen.evaluate` with
+the same seed, its glyphs scored against the truth, and its cost measured: fit
+seconds, generate seconds per glyph, trainable parameters, peak memory and the
+device it ran on. A backend that raises, runs out of memory or overruns its time
+budget is recorded as failed, with the reason, and the others go on: one bad
+backend never costs the whole comparison.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from . import metrics
+from .backends import available_backends, get_backend
+from .canvas import Canvas
+from .errors import GlyphgenError
+from .evaluate import REFERENCE, Case, on_evaluation_canvas, reference_glyphs, score_glyphs
+from .pipeline import generate_glyphs
+from .progress import Progress
+
+try:
+    import resource
+except ImportError:  # Windows
+    resource = None
+
+# Past its budget a backend still gets this much grace (a training step may be
+# under way when the deadline passes) before it counts as overrunning.
+BUDGET_GRACE = (1.10, 2.0)  # x budget, plus up to this many seconds (never more than the budget)
+
+
+class BudgetExceeded(Exception):
+    pass
+
+
+@dataclass
+class BackendRun:
+    """One backend's glyphs, scores and costs over all cases; ``error`` says why it failed."""
+
+    backend: str
+    per_glyph: dict[str, dict[str, float]] = field(default_factory=dict)
+    case_of: dict[str, str] = field(default_factory=dict)  # char -> the case it was drawn in
+    generated: dict[str, np.ndarray] = field(default_factory=dict)  # on the evaluation canvas
+    fit_seconds: float = 0.0
+    generate_seconds: float = 0.0
+    parameters: int = 0
+    peak_memory_mib: float = math.nan
+    gpu_memory_mib: float = math.nan  # peak CUDA memory, where a GPU was used
+    device: str = "cpu"
+    summary: str = ""
+    error: str | None = None
+    details: str = ""  # the traceback of an unexpected failure
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def mean(self) -> dict[str, float]:
+        return metrics.mean_scores(list(self.per_glyph.values())) if self.ok else {m: math.nan for m in metrics.METRICS}
+
+    @property
+    def generate_seconds_per_glyph(self) -> float:
+        return self.generate_seconds / len(self.generated) if self.generated else math.nan
+
+
+@dataclass
+class Comparison:
+    mode: str  # "truth" or "holdout"
+    cases: list[Case]
+    runs: list[BackendRun]
+    metric: str = "iou"
+    settings: dict[str, Any] = field(default_factory=dict)
+    # The share of the true glyphs themselves that the classifier reads right: the
+    # ceiling a backend's content accuracy is to be read against.
+    truth_content: float = math.nan
+
+    def ranked(self) -> list[BackendRun]:
+        """Working backends best first by ``metric``, failed ones last."""
+        sign = 1 if self.metric in metrics.LOWER_IS_BETTER else -1
+
+        def key(run: BackendRun) -> tuple:
+            value = run.mean[self.metric]
+            return (not run.ok, math.isnan(value), sign * value if not math.isnan(value) else 0.0)
+
+        return sorted(self.runs, key=key)
+
+    @property
+    def best(self) -> BackendRun | None:
+        first = self.ranked()[0] if self.runs else None
+        return first if first is not None and first.ok and not math.isnan(first.mean[self.metric]) else None
+
+    @property
+    def truth(self) -> dict[str, np.ndarray]:
+        return {c: g for case in self.cases for c, g in case.truth.items()}
+
+
+def resolve_backends(names: Sequence[str]) -> list[str]:
+    """``all`` is every registered backend plus the ``reference`` baseline; unknown names fail here."""
+    chosen: list[str] = []
+    for name in names:
+        for item in (list(available_backends()) + [REFERENCE]) if name == "all" else [name]:
+            if item != REFERENCE:
+                get_backend(item)  # an unknown backend is one sentence, before any work
+            if item not in chosen:
+                chosen.append(item)
+    if not chosen:
+        raise GlyphgenError("--backends: name at least one backend, or all.")
+    return chosen
+
+
+def run_backend(
+    name: str,
+    settings: Mapping[str, Any],
+    cases: Sequence[Case],
+    *,
+    seed: int = 0,
+    time_budget: float | None = None,
+    reader=None,
+    progress: Progress = Progress(),
+) -> BackendRun:
+    """Fit ``name`` on every case, draw its targets and score them; failures are recorded, not raised."""
+    run = BackendRun(name)
+    memory = PeakMemory()
+    try:
+        with memory:
+            for case in cases:
+                if name == REFERENCE:
+                    started = time.perf_counter()
+                    drawn = reference_glyphs(case)
+                    run.generate_seconds += time.perf_counter() - started
+                else:
+                    drawn = _fit_and_draw(run, name, settings, case, seed, time_budget, progress)
+                run.generated.update(drawn)
+                run.case_of.update({c: case.name for c in drawn})
+                run.per_glyph.update(score_glyphs(drawn, case.truth, reader))
+                progress.advance()
+    except BudgetExceeded as exc:
+        run.error = str(exc)
+    except MemoryError:
+        run.error = "ran out of memory"
+    except GlyphgenError as exc:
+        run.error = str(exc)
+    except Exception as exc:  # a broken backend must not take the comparison down with it
+        run.error = "ran out of memory" if "out of memory" in str(exc).lower() else f"{type(exc).__name__}: {exc}"
+        run.details = traceback.format_exc()
+    run.peak_memory_mib, run.gpu_memory_mib = memory.peak_mib, memory.cuda_peak_mib
+    if not run.ok:
+        run.per_glyph, run.generated, run.case_of = {}, {}, {}
+    return run
+
+
+def _fit_and_draw(run: BackendRun, name: str, settings: Mapping[str, Any], case: Case, seed: int, budget: float | None, progress: Progress) -> dict[str, np.ndarray]:
+    backend_class = get_backend(name)
+    config = backend_class.config_class.from_dict({**settings, "seed": seed}, source=f"{name} settings")
+    task = case.task(Canvas(config.canvas_size))
+    backend = backend_class(config)
+    started = time.monotonic()
+    # Every case gets the whole budget: a fold is a build of its own.
+    task.deadline = started + budget if budget else None
+    try:
+        report = backend.fit(task, progress=progress)
+    finally:
+        task.deadline = None
+    fitted = time.monotonic() - started
+    if budget and fitted > budget * BUDGET_GRACE[0] + min(BUDGET_GRACE[1], budget):
+        raise BudgetExceeded(f"fit took {fitted:.0f} s, over its {budget:g} s time budget")
+    run.fit_seconds += fitted
+    run.summary = report.summary
+    run.parameters = backend.parameter_count()
+    run.device = _device_of(config)
+    started = time.perf_counter()
+    generated = generate_glyphs(backend, task, case.targets)
+    run.generate_seconds += time.perf_counter() - started
+    return {c: on_evaluation_canvas(g[0]) for c, g in zip(case.targets, generated)}
+
+
+def _device_of(config) -> str:
+    name = getattr(config, "device", None)
+    if name is None:
+        return "cpu"
+    from .training import resolve_device
+
+    return str(resolve_device(name))
+
+
+def compare(
+    cases: Sequence[Case],
+    backends: Mapping[str, Mapping[str, Any]],
+    *,
+    mode: str,
+    seed: int = 0,
+    time_budget: float | None = None,
+    metric: str = "iou",
+    reader=None,
+    progress: Progress = Progress(),
+) -> Comparison:
+    """Run every backend (name -> settings) on every case."""
+    if metric not in metrics.METRICS:
+        raise GlyphgenError(f"--metric {metric}: choose one of {', '.join(metrics.METRICS)}.")
+    runs = []
+    with progress.stage("compare", total=len(backends) * len(cases)):
+        for name, settings in backends.items():
+            run = run_backend(name, settings, cases, seed=seed, time_budget=time_budget, reader=reader, progress=progress)
+            progress.log(f"{name}: " + (f"IoU {run.mean['iou']:.3f}" if run.ok else f"failed: {run.error}"))
+            runs.append(run)
+    settings = {"seed": seed, "time_budget": time_budget, "backends": {k: dict(v) for k, v in backends.items()}}
+    comparison = Comparison(mode, list(cases), runs, metric, settings)
+    if reader is not None and comparison.truth:
+        truth = comparison.truth
+        comparison.truth_content = float(np.nanmean(reader.correct(np.stack(list(truth.values())), list(truth))))
+    return comparison
+
+
+class PeakMemory:
+    """The process's peak resident memory while the block runs, in MiB (and CUDA's, where used).
+
+    Linux: /proc/self/statm sampled every 10 ms, so one backend's peak is not
+    hidden by an earlier backend's higher one; elsewhere the process's lifetime
+    peak (``ru_maxrss``) is the best there is.
+    """
+
+    def __init__(self, every: float = 0.01):
+        self.every = every
+        self.peak_mib = math.nan
+        self.cuda_peak_mib = math.nan
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._page = resource.getpagesize() if resource else 4096
+
+    def _rss(self) -> float | None:
+        try:
+            with open("/proc/self/statm") as statm:
+                return int(statm.read().split()[1]) * self._page / 2**20
+        except OSError:
+            return None
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.every):
+            rss = self._rss()
+            if rss is not None:
+                self.peak_mib = max(self.peak_mib, rss) if not math.isnan(self.peak_mib) else rss
+
+    def __enter__(self) -> "PeakMemory":
+        self.peak_mib = self._rss() or math.nan
+        cuda = sys.modules.get("torch")
+        if cuda is not None and cuda.cuda.is_available():
+            cuda.cuda.reset_peak_memory_stats()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        if math.isnan(self.peak_mib) and resource is not None:  # no /proc: the lifetime peak (KiB on Linux, bytes on macOS)
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            self.peak_mib = peak / 2**20 if sys.platform == "darwin" else peak / 2**10
+        torch = sys.modules.get("torch")
+        if torch is not None and torch.cuda.is_available():
+            self.cuda_peak_mib = torch.cuda.max_memory_allocated() / 2**20
