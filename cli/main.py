@@ -290,7 +290,7 @@ def list_backends() -> None:
     for name, cls in available_backends().items():
         backend = cls()
         weights = "pretrained weights shipped" if cls.ships_weights else "no pretrained weights"
-        click.echo(f"{name:<12} {cls.family:<16} {backend.parameter_count():>12,} parameters   {weights}")
+        click.echo(f"{name:<12} {cls.family:<22} {backend.parameter_count():>12,} parameters   {weights}")
 
 
 @main.group()

@@ -23,7 +23,7 @@ import os
 import random
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,9 +124,18 @@ def _optimizer_state(tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> 
 
 
 def save_checkpoint(
-    folder: Path, model: nn.Module, optimizer: torch.optim.Optimizer, state: dict[str, Any], extra: dict[str, nn.Module] | None = None
+    folder: Path,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    state: dict[str, Any],
+    extra: dict[str, nn.Module] | None = None,
+    extra_optimizers: Mapping[str, torch.optim.Optimizer] | None = None,
 ) -> Path:
-    """Write ``folder/step-N`` atomically and point ``folder/latest`` at it (``extra``: more models by name)."""
+    """Write ``folder/step-N`` atomically and point ``folder/latest`` at it.
+
+    ``extra``: more models by name (an EMA); ``extra_optimizers``: more optimizers
+    by name (a GAN's discriminator has its own).
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     name = f"step-{state['step']:07d}"
@@ -137,7 +146,11 @@ def save_checkpoint(
         save_file({k: v.detach().cpu().contiguous() for k, v in module.state_dict().items()}, scratch / f"{part}.safetensors")
     tensors, meta = _optimizer_tensors(optimizer)
     save_file(tensors, scratch / "optimizer.safetensors")
-    (scratch / "state.json").write_text(json.dumps({**state, "optimizer": meta}, indent=1))
+    metas = {}
+    for part, other in (extra_optimizers or {}).items():
+        tensors, metas[part] = _optimizer_tensors(other)
+        save_file(tensors, scratch / f"optimizer-{part}.safetensors")
+    (scratch / "state.json").write_text(json.dumps({**state, "optimizer": meta, "optimizers": metas}, indent=1))
     final = folder / name
     shutil.rmtree(final, ignore_errors=True)
     scratch.rename(final)
@@ -156,7 +169,12 @@ def latest_checkpoint(folder: Path) -> Path | None:
     return Path(folder) / pointer.read_text().strip()
 
 
-def load_checkpoint(path: Path, model: nn.Module, optimizer: torch.optim.Optimizer | None = None) -> dict[str, Any]:
+def load_checkpoint(
+    path: Path,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer | None = None,
+    extra_optimizers: Mapping[str, torch.optim.Optimizer] | None = None,
+) -> dict[str, Any]:
     """Restore a checkpoint written by :func:`save_checkpoint`; returns its JSON state."""
     path = Path(path)
     try:
@@ -164,6 +182,8 @@ def load_checkpoint(path: Path, model: nn.Module, optimizer: torch.optim.Optimiz
         load_weights(model, path / "model.safetensors")
         if optimizer is not None:
             optimizer.load_state_dict(_optimizer_state(load_file(path / "optimizer.safetensors"), state["optimizer"]))
+        for part, other in (extra_optimizers or {}).items():
+            other.load_state_dict(_optimizer_state(load_file(path / f"optimizer-{part}.safetensors"), state["optimizers"][part]))
     except FileNotFoundError as exc:
         raise GlyphgenError(f"{path}: not a complete checkpoint ({Path(exc.filename).name} is missing).") from None
     except (ValueError, KeyError, SafetensorError) as exc:
@@ -208,7 +228,10 @@ class Trainer:
     """Runs ``step`` for a number of steps with checkpoints, resume, progress and DDP.
 
     ``step(model, rng)`` draws one batch with ``rng``, runs ``model`` (wrapped for
-    DDP when distributed) and returns named losses; their sum is minimised.
+    DDP when distributed) and returns named losses; the sum of those that carry a
+    gradient is minimised by ``optimizer``, detached ones are only logged. A
+    step may update other parts itself with ``extra_optimizers`` (a GAN's
+    discriminator step), which are checkpointed and resumed with the rest.
     """
 
     def __init__(
@@ -223,11 +246,13 @@ class Trainer:
         checkpoint_every: int = 500,
         grad_clip: float | None = 1.0,
         ema_decay: float | None = None,
+        extra_optimizers: Mapping[str, torch.optim.Optimizer] | None = None,
     ):
         self.device = device
         self.world = init_distributed(device)
         self.model = model.to(device)
         self.optimizer = optimizer
+        self.extra_optimizers = dict(extra_optimizers or {})
         self.seed = seed
         self.config = config
         self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir else None
@@ -250,7 +275,7 @@ class Trainer:
         path = latest_checkpoint(self.checkpoint_dir) if self.checkpoint_dir else None
         if path is None:
             return False
-        state = load_checkpoint(path, self.model, self.optimizer)
+        state = load_checkpoint(path, self.model, self.optimizer, self.extra_optimizers)
         if self.ema is not None:
             load_weights(self.ema.module, path / "ema.safetensors")
             self.ema.n_averaged.fill_(int(state["step"]))  # 0 would make the next update a plain copy
@@ -287,11 +312,11 @@ class Trainer:
                     break
                 with autocast(self.device):
                     losses = step(self.wrapped, self.rng)
-                total = sum(losses.values())
+                total = sum(value for value in losses.values() if value.requires_grad)
                 self.optimizer.zero_grad(set_to_none=True)
                 total.backward()
                 if self.grad_clip:
-                    torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.grad_clip)
+                    torch.nn.utils.clip_grad_norm_(self._optimized_parameters(), self.grad_clip)
                 self.optimizer.step()
                 if self.ema is not None:
                     self.ema.update_parameters(self.model)
@@ -320,7 +345,10 @@ class Trainer:
             return None
         state = {"step": self.step, "seed": self.seed, "config": self.config, "history": self.history, "rng": rngs}
         extra = {"ema": self.ema.module} if self.ema is not None else {}
-        return save_checkpoint(self.checkpoint_dir, self.model, self.optimizer, state, extra)
+        return save_checkpoint(self.checkpoint_dir, self.model, self.optimizer, state, extra, self.extra_optimizers)
+
+    def _optimized_parameters(self) -> list[torch.Tensor]:
+        return [p for group in self.optimizer.param_groups for p in group["params"] if p.grad is not None]
 
     @property
     def final_model(self) -> nn.Module:

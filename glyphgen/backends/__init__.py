@@ -56,6 +56,6 @@ def get_backend(name: str) -> type[Backend]:
 
 
 # Built-in backends register themselves on import.
-from . import fewshot, retrieval  # noqa: E402,F401
+from . import cgan, cyclegan, ddpm, fewshot, pix2pix, retrieval, vae  # noqa: E402,F401
 
 __all__ = ["Backend", "BackendConfig", "FewShotTask", "FitReport", "available_backends", "get_backend", "register_backend"]

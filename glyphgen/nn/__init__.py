@@ -10,10 +10,11 @@ from .attention import SetCrossAttention
 from .blocks import AdaIN, ConvBlock, Downsample, ResBlock, StyleResBlock, Upsample
 from .encoders import GlyphEncoder
 from .patchgan import PatchGAN
-from .unet import UNet
+from .unet import ConditionalUNet, UNet
 
 __all__ = [
     "AdaIN",
+    "ConditionalUNet",
     "ConvBlock",
     "Downsample",
     "GlyphEncoder",

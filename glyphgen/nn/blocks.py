@@ -94,3 +94,11 @@ class Upsample(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.conv(F.interpolate(x, scale_factor=2.0, mode="nearest"))
+
+
+def sinusoidal_embedding(values: torch.Tensor, dim: int, max_period: float = 10000.0) -> torch.Tensor:
+    """``(N,)`` scalars (diffusion time steps) to ``(N, dim)`` sines and cosines of geometric frequencies (Vaswani et al.)."""
+    half = dim // 2
+    frequencies = torch.exp(-torch.log(torch.tensor(max_period)) * torch.arange(half, device=values.device) / half)
+    angles = values.float()[:, None] * frequencies[None]
+    return torch.cat([torch.sin(angles), torch.cos(angles)], dim=1)

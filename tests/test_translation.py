@@ -1,0 +1,130 @@
+"""The image-to-image families (cgan, pix2pix, cyclegan, vae, ddpm): each learns, saves, loads and draws."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from glyphgen.backends import FewShotTask, get_backend
+from glyphgen.canvas import Canvas
+from glyphgen.diffusion import NoiseSchedule, ddim_sample, ddim_timesteps, ddpm_sample
+from glyphgen.errors import GlyphgenError
+from glyphgen.render import render_glyphs
+
+CHARS = "HOnoaesbdpqx"
+SAMPLES = "HOnoaesb"
+TINY = {"canvas_size": 32, "widths": [8, 16], "batch_size": 8, "device": "cpu", "lr": 2e-3}
+# The loss whose fall shows each family learning its samples.
+LEARNING = {"pix2pix": "l1", "cgan": "l1", "cyclegan": "cycle", "vae": "reconstruction", "ddpm": "noise_mse"}
+
+
+@pytest.fixture(scope="module")
+def task(library, reference) -> FewShotTask:
+    canvas = Canvas(32)
+    hand = dict(zip(CHARS, render_glyphs(library[2], CHARS, canvas)))
+    return FewShotTask(canvas=canvas, style={c: hand[c] for c in SAMPLES}, content=dict(zip(CHARS, render_glyphs(reference, CHARS, canvas))))
+
+
+def tiny(name: str, **overrides):
+    backend_class = get_backend(name)
+    return backend_class(backend_class.config_class.from_dict({**TINY, "steps": 40, **overrides}))
+
+
+@pytest.mark.parametrize("name", sorted(LEARNING))
+def test_each_family_learns_its_samples(name, task):
+    report = tiny(name, steps=60).fit(task)
+    history = report.details["history"]
+    key = LEARNING[name]
+    early, late = np.mean([h[key] for h in history[:2]]), np.mean([h[key] for h in history[-2:]])
+    assert late < 0.9 * early, (name, history)
+    if "discriminator" in history[0]:  # a GAN: both players' losses move
+        assert len({round(h["discriminator"], 4) for h in history}) > 1 and len({round(h["adversarial"], 4) for h in history}) > 1
+
+
+@pytest.mark.parametrize("name", sorted(LEARNING))
+def test_save_then_load_draws_the_same_glyphs(name, task, tmp_path):
+    backend = tiny(name, steps=5)
+    backend.fit(task)
+    targets = [c for c in CHARS if c not in SAMPLES]
+    content = np.stack([task.content[c] for c in targets])[:, None]
+    before = backend.generate(content, targets)
+    assert before.shape == (len(targets), 1, 32, 32) and before.dtype == np.float32
+    assert 0.0 <= before.min() and before.max() <= 1.0
+    backend.save(tmp_path / name)
+    after = type(backend).load(tmp_path / name).generate(content, targets)
+    np.testing.assert_allclose(before, after, atol=1e-6)
+
+
+def test_a_time_budget_stops_training_early(task):
+    import time
+
+    task.deadline = time.monotonic() + 0.5
+    try:
+        report = tiny("pix2pix", steps=100000).fit(task)
+    finally:
+        task.deadline = None
+    assert "stopped at the time budget" in report.summary
+
+
+def test_ddim_and_ddpm_sample_the_same_shape(task):
+    backend = tiny("ddpm", steps=3, diffusion_steps=20)
+    backend.fit(task)
+    content = np.stack([task.content[c] for c in "dpq"])[:, None]
+    ddim = backend.generate(content, "dpq")
+    backend.config.sampler = "ddpm"
+    ddpm = backend.generate(content, "dpq")
+    assert ddim.shape == ddpm.shape == (3, 1, 32, 32)
+    backend.config.sampler = "euler"
+    with pytest.raises(GlyphgenError, match="sampler"):
+        backend.generate(content, "dpq")
+
+
+# -- the noise schedule, on its own -------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["linear", "cosine"])
+def test_the_noise_schedule_destroys_the_signal_gradually(kind):
+    schedule = getattr(NoiseSchedule, kind)(100)
+    abar = schedule.alphas_cumprod
+    assert schedule.steps == 100 and torch.all(abar[1:] < abar[:-1]) and 0.9 < abar[0] < 1 and abar[-1] < 0.02
+    x0 = torch.ones(4000, 1)
+    noisy = schedule.add_noise(x0, torch.randn(4000, 1, generator=torch.Generator().manual_seed(0)), torch.full((4000,), 49))
+    assert noisy.mean().item() == pytest.approx(abar[49].sqrt().item(), abs=0.05)
+    assert noisy.var().item() == pytest.approx(1 - abar[49].item(), rel=0.1)
+
+
+def test_the_clean_image_is_recovered_from_its_noise():
+    schedule = NoiseSchedule.cosine(50)
+    x0 = torch.rand(3, 1, 8, 8) * 2 - 1
+    noise = torch.randn(3, 1, 8, 8)
+    t = torch.tensor([0, 20, 49])
+    torch.testing.assert_close(schedule.predict_x0(schedule.add_noise(x0, noise, t), noise, t), x0, atol=1e-4, rtol=1e-4)
+
+
+def test_samplers_with_a_perfect_noise_predictor_land_on_the_image():
+    schedule = NoiseSchedule.linear(50)
+    x0 = torch.rand(2, 1, 8, 8) * 1.6 - 0.8
+
+    def oracle(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        abar = schedule.alphas_cumprod.float()[t].view(-1, 1, 1, 1)
+        return (x - abar.sqrt() * x0) / (1 - abar).sqrt()
+
+    generator = torch.Generator().manual_seed(0)
+    for drawn in (
+        ddim_sample(oracle, schedule, x0.shape, steps=5, device=torch.device("cpu"), generator=generator),
+        ddpm_sample(oracle, schedule, x0.shape, device=torch.device("cpu"), generator=generator),
+    ):
+        torch.testing.assert_close(drawn, x0, atol=1e-3, rtol=1e-3)
+    assert ddim_timesteps(50, 5) == [49, 37, 24, 12, 0] and ddim_timesteps(50, 1) == [49]
+
+
+def test_the_gpu_config_is_valid_for_every_family():
+    from pathlib import Path
+
+    from glyphgen.backends.base import read_settings_file
+
+    path = Path(__file__).resolve().parent.parent / "configs" / "gpu.toml"
+    for name in LEARNING:
+        settings = read_settings_file(path, name, tables_only=True)
+        assert settings["steps"] > TINY.get("steps", 0) and get_backend(name).config_class.from_dict(settings).widths[0] >= 64
