@@ -34,14 +34,21 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/classifier_accuracy.py
 	$(BIN)/python benchmarks/compare_corpus.py
 
-# Rebuild the shipped fewshot weights from nothing: the corpus, then pretraining
-# (resumable: run it again to continue), then copy the model into the package.
+# Rebuild every shipped model from nothing: the corpus, then pretraining of fewshot, the
+# classifier and the five image-to-image families (resumable: run it again to continue),
+# each model copied into the package.
+TRANSLATION_FAMILIES = pix2pix cgan cyclegan vae ddpm
+
 weights: $(STAMP)
 	$(BIN)/glyphgen corpus build --out datasets/cache/corpus
 	$(BIN)/glyphgen train fewshot --corpus datasets/cache/corpus --out runs/fewshot $(if $(wildcard runs/fewshot/checkpoints),--resume)
 	cp runs/fewshot/model/config.json runs/fewshot/model/weights.safetensors glyphgen/weights/fewshot/
 	$(BIN)/glyphgen train-classifier --corpus datasets/cache/corpus --out runs/classifier $(if $(wildcard runs/classifier/checkpoints),--resume)
 	cp runs/classifier/model/config.json runs/classifier/model/weights.safetensors glyphgen/weights/classifier/
+	for family in $(TRANSLATION_FAMILIES); do \
+	  $(BIN)/glyphgen train $$family --corpus datasets/cache/corpus --out runs/$$family $$(test -d runs/$$family/checkpoints && echo --resume) && \
+	  mkdir -p glyphgen/weights/$$family && cp runs/$$family/model/config.json runs/$$family/model/model.safetensors glyphgen/weights/$$family/ || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

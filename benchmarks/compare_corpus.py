@@ -1,7 +1,8 @@
 """`glyphgen compare --truth` over the corpus validation fonts: how well each backend imitates hands it has never seen.
 
     python benchmarks/compare_corpus.py [--fonts 30] [--conditions clean photo]
-        [--backends fewshot retrieval reference] [--set fewshot.finetune_steps=20]
+        [--backends fewshot retrieval reference pix2pix pix2pix@scratch]
+        [--set fewshot.finetune_steps=20] [--set pix2pix@scratch.weights=none]
 
 For each validation font (never trained on) and each condition, the 30
 standard sample characters are rendered from the font (``clean``, or degraded
@@ -80,25 +81,30 @@ def main() -> None:
                     print(f"  {font.family}: {run.backend} failed: {run.error}", flush=True)
                 costs[run.backend].append((run.fit_seconds, run.generate_seconds_per_glyph))
             print(f"  {font.family}: " + "  ".join(f"{r.backend} {r.mean['iou']:.3f}" for r in result.runs), flush=True)
-
+            if len(per_font) < len(fonts):  # a running table, so an interrupted run still says something
+                print_means(condition, per_font, costs, args.backends)
         print(f"\n### {condition} samples, {len(fonts)} validation fonts: IoU of ink per font\n")
         print("| font | " + " | ".join(args.backends) + " |")
         print("|---|" + "---|" * len(args.backends))
         for family, means in per_font:
             print(f"| {family} | " + " | ".join(f"{means[n]['iou']:.3f}" for n in args.backends) + " |")
+        print_means(condition, per_font, costs, args.backends)
 
-        print(f"\n### {condition} samples: mean over {len(fonts)} validation fonts\n")
-        print("| backend | " + " | ".join(METRICS) + " | fit s | generate ms/glyph | fonts where IoU beats reference |")
-        print("|---|" + "---|" * (len(METRICS) + 3))
-        for name in args.backends:
-            mean = {m: float(np.nanmean([f[1][name][m] for f in per_font])) for m in METRICS}
-            fit = np.mean([c[0] for c in costs[name]])
-            per_glyph = np.nanmean([c[1] for c in costs[name]]) * 1000 if name != REFERENCE else math.nan
-            wins = sum(f[1][name]["iou"] > f[1][REFERENCE]["iou"] for f in per_font) if REFERENCE in args.backends else 0
-            print(
-                f"| {name} | " + " | ".join(f"{mean[m]:.3f}" for m in METRICS)
-                + f" | {fit:.1f} | {'–' if math.isnan(per_glyph) else f'{per_glyph:.1f}'} | {wins}/{len(per_font)} |"
-            )  # fmt: skip
+
+def print_means(condition: str, per_font: list[tuple[str, dict]], costs: dict[str, list[tuple[float, float]]], backends: list[str]) -> None:
+    print(f"\n### {condition} samples: mean over {len(per_font)} validation fonts\n")
+    print("| backend | " + " | ".join(METRICS) + " | fit s | generate ms/glyph | fonts where IoU beats reference |")
+    print("|---|" + "---|" * (len(METRICS) + 3))
+    for name in backends:
+        mean = {m: float(np.nanmean([f[1][name][m] for f in per_font])) for m in METRICS}
+        fit = np.mean([c[0] for c in costs[name]])
+        per_glyph = np.nanmean([c[1] for c in costs[name]]) * 1000 if name != REFERENCE else math.nan
+        wins = sum(f[1][name]["iou"] > f[1][REFERENCE]["iou"] for f in per_font) if REFERENCE in backends else 0
+        print(
+            f"| {name} | " + " | ".join(f"{mean[m]:.3f}" for m in METRICS)
+            + f" | {fit:.1f} | {'–' if math.isnan(per_glyph) else f'{per_glyph:.1f}'} | {wins}/{len(per_font)} |",
+            flush=True,
+        )  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -128,12 +128,13 @@ def _compare_settings(names: list[str], config_file: Path | None, pairs: tuple[s
     """Settings per backend: ``[name]`` tables of the TOML file, then ``--set name.key=value``."""
     from glyphgen.backends import get_backend
     from glyphgen.backends.base import read_settings_file
+    from glyphgen.compare import backend_of
     from glyphgen.evaluate import REFERENCE
 
     per_backend: dict[str, dict[str, object]] = {name: {} for name in names}
     for name in names:
         if config_file and name != REFERENCE:
-            per_backend[name].update(read_settings_file(config_file, name, tables_only=True))
+            per_backend[name].update(read_settings_file(config_file, backend_of(name), tables_only=True))
     for pair in pairs:
         key, sep, value = pair.partition("=")
         backend, dot, setting = key.strip().partition(".")
@@ -147,7 +148,7 @@ def _compare_settings(names: list[str], config_file: Path | None, pairs: tuple[s
 
         resolve_device(device)
         for name in names:
-            if name != REFERENCE and "device" in get_backend(name).config_class.__dataclass_fields__:
+            if name != REFERENCE and "device" in get_backend(backend_of(name)).config_class.__dataclass_fields__:
                 per_backend[name]["device"] = device
     return per_backend
 
@@ -155,7 +156,7 @@ def _compare_settings(names: list[str], config_file: Path | None, pairs: tuple[s
 @main.command("compare")
 @click.option("--samples", type=click.Path(path_type=Path), help="Your sample folder: each fold of it is held out in turn and scored.")
 @click.option("--truth", type=click.Path(path_type=Path), help="A font to imitate: its sample characters are the samples, the rest are scored.")
-@click.option("--backends", "backend_list", default="all", show_default=True, help="Comma-separated backends; all = every registered one plus the reference baseline.")
+@click.option("--backends", "backend_list", default="all", show_default=True, help="Comma-separated backends; all = every registered one plus the reference baseline; NAME@VARIANT runs NAME again with settings of its own (--set NAME@VARIANT.KEY=VALUE).")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Folder for report.html, results.json, results.csv and grid.png.")
 @click.option("--folds", default=5, show_default=True, help="With --samples: how many folds to hold out in turn.")
 @click.option("--sample-chars", default=None, help="With --truth: the characters rendered as samples (default: the 30 of the demo set).")

@@ -105,13 +105,18 @@ class Comparison:
         return {c: g for case in self.cases for c, g in case.truth.items()}
 
 
+def backend_of(name: str) -> str:
+    """The registered backend a compared name runs: ``NAME``, or ``NAME@VARIANT`` with settings of its own."""
+    return name.partition("@")[0]
+
+
 def resolve_backends(names: Sequence[str]) -> list[str]:
     """``all`` is every registered backend plus the ``reference`` baseline; unknown names fail here."""
     chosen: list[str] = []
     for name in names:
         for item in (list(available_backends()) + [REFERENCE]) if name == "all" else [name]:
             if item != REFERENCE:
-                get_backend(item)  # an unknown backend is one sentence, before any work
+                get_backend(backend_of(item))  # an unknown backend is one sentence, before any work
             if item not in chosen:
                 chosen.append(item)
     if not chosen:
@@ -161,7 +166,7 @@ def run_backend(
 
 
 def _fit_and_draw(run: BackendRun, name: str, settings: Mapping[str, Any], case: Case, seed: int, budget: float | None, progress: Progress) -> dict[str, np.ndarray]:
-    backend_class = get_backend(name)
+    backend_class = get_backend(backend_of(name))
     config = backend_class.config_class.from_dict({**settings, "seed": seed}, source=f"{name} settings")
     task = case.task(Canvas(config.canvas_size))
     backend = backend_class(config)

@@ -32,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import re
 import subprocess
 import tarfile
@@ -521,7 +522,7 @@ def placed_corpus(out: Path, canvas: Canvas, reference: Path, progress: Progress
                 glyphs[i, j] = np.round(sample.on_canvas(canvas) * 255)
                 present[i, j] = True
             progress.advance()
-    scratch = cache.with_name(cache.stem + ".tmp.npz")
+    scratch = cache.with_name(f"{cache.stem}.{os.getpid()}.tmp.npz")  # every DDP rank places it; each renames its own
     np.savez(scratch, glyphs=glyphs, present=present)
     scratch.replace(cache)
     return PlacedCorpus(glyphs, present, chars, fonts, canvas)

@@ -99,6 +99,23 @@ def init_distributed(device: torch.device) -> World:
     return World(torch.distributed.get_rank(), torch.distributed.get_world_size())
 
 
+def average_gradients(optimizer: torch.optim.Optimizer) -> None:
+    """Average the gradients of ``optimizer``'s parameters over every rank (a no-op in one process).
+
+    What DDP does inside ``backward``, for steps that update several networks
+    themselves (a GAN's discriminator) and so cannot run through one wrapped forward.
+    """
+    if not (torch.distributed.is_available() and torch.distributed.is_initialized()):
+        return
+    size = torch.distributed.get_world_size()
+    for group in optimizer.param_groups:
+        for parameter in group["params"]:
+            if parameter.grad is None:  # every rank must join every all_reduce
+                parameter.grad = torch.zeros_like(parameter)
+            torch.distributed.all_reduce(parameter.grad)
+            parameter.grad /= size
+
+
 # -- checkpoints ---------------------------------------------------------------
 
 
@@ -221,6 +238,16 @@ def load_weights(model: nn.Module, path: Path) -> dict[str, str]:
 # -- the loop ------------------------------------------------------------------
 
 
+def cosine_learning_rate(optimizer: torch.optim.Optimizer, base: float, step: int, total: int, floor: float = 0.05) -> None:
+    """Set the learning rate on a cosine from ``base`` down to ``floor * base`` at step ``total``.
+
+    A function of the step alone, so a resumed run continues exactly where it left off.
+    """
+    fraction = min(1.0, step / max(1, total))
+    for group in optimizer.param_groups:
+        group["lr"] = base * (floor + (1 - floor) * 0.5 * (1 + np.cos(np.pi * fraction)))
+
+
 StepFunction = Callable[[nn.Module, np.random.Generator], dict[str, torch.Tensor]]
 
 
@@ -232,6 +259,10 @@ class Trainer:
     gradient is minimised by ``optimizer``, detached ones are only logged. A
     step may update other parts itself with ``extra_optimizers`` (a GAN's
     discriminator step), which are checkpointed and resumed with the rest.
+
+    Under ``torchrun`` the model is wrapped in DDP, unless ``wrap_ddp`` is False:
+    for steps that call parts of the model rather than its forward (a GAN's two
+    players), where gradients are then averaged with :func:`average_gradients`.
     """
 
     def __init__(
@@ -247,6 +278,7 @@ class Trainer:
         grad_clip: float | None = 1.0,
         ema_decay: float | None = None,
         extra_optimizers: Mapping[str, torch.optim.Optimizer] | None = None,
+        wrap_ddp: bool = True,
     ):
         self.device = device
         self.world = init_distributed(device)
@@ -264,11 +296,13 @@ class Trainer:
         self.step = 0
         self.history: list[dict[str, float]] = []
         self.rng = seed_everything(seed + self.world.rank)  # each rank its own batches
-        if self.world.size > 1:
+        self.wrapped: nn.Module = model
+        if self.world.size > 1 and wrap_ddp:
             ids = [device.index] if device.type == "cuda" else None
-            self.wrapped: nn.Module = torch.nn.parallel.DistributedDataParallel(model, device_ids=ids)
-        else:
-            self.wrapped = model
+            self.wrapped = torch.nn.parallel.DistributedDataParallel(model, device_ids=ids)
+        elif self.world.size > 1:  # the step averages gradients itself: start every rank from rank 0's weights
+            for tensor in model.state_dict().values():
+                torch.distributed.broadcast(tensor, 0)
 
     def resume(self) -> bool:
         """Continue from the newest checkpoint in ``checkpoint_dir``; False when there is none."""
@@ -315,6 +349,8 @@ class Trainer:
                 total = sum(value for value in losses.values() if value.requires_grad)
                 self.optimizer.zero_grad(set_to_none=True)
                 total.backward()
+                if self.world.size > 1 and self.wrapped is self.model:
+                    average_gradients(self.optimizer)
                 if self.grad_clip:
                     torch.nn.utils.clip_grad_norm_(self._optimized_parameters(), self.grad_clip)
                 self.optimizer.step()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,31 @@ def demo_folder() -> Path:
 @pytest.fixture(scope="session")
 def library() -> list[Path]:
     return library_fonts()
+
+
+@pytest.fixture
+def free_port() -> int:
+    """A TCP port nobody listens on, for a torchrun rendezvous."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def tiny_corpus(tmp_path_factory, library) -> Path:
+    """A corpus of four bundled library fonts, three for training and one for validation, rendered at 64 px."""
+    from glyphgen.canvas import Canvas
+    from glyphgen.corpus import CorpusFont, render_corpus, squash, write_manifest
+
+    corpus = tmp_path_factory.mktemp("corpus")
+    (corpus / "fonts").mkdir()
+    fonts = []
+    for i, path in enumerate(library[:4]):
+        (corpus / "fonts" / path.name).write_bytes(path.read_bytes())
+        fonts.append(CorpusFont(path.stem, squash(path.stem), "test", "OFL-1.1", "test", f"fonts/{path.name}", "0" * 64, "validation" if i == 3 else "train"))
+    write_manifest(corpus, fonts, [])
+    render_corpus(corpus, fonts, Canvas(64))
+    return corpus
 
 
 def draw_char(char: str, font: Path, size: int = 160, margin: int = 40) -> np.ndarray:

@@ -211,10 +211,12 @@ def _cli(*args):
 
 
 def test_compare_from_the_command_line(tmp_path, library):
-    result = _cli("--truth", str(library[0]), "--backends", "fewshot,reference", "--out", str(tmp_path / "cmp"))
+    # fewshot@raw: the same backend again, with settings of its own.
+    result = _cli("--truth", str(library[0]), "--backends", "fewshot,fewshot@raw,reference", "--set", "fewshot@raw.keep_ink_mass=false", "--out", str(tmp_path / "cmp"))
     assert result.exit_code == 0, result.output
     data = json.loads((tmp_path / "cmp" / "results.json").read_text())
-    assert data["mode"] == "truth" and {b["backend"] for b in data["backends"]} == {"fewshot", "reference"}
+    assert data["mode"] == "truth" and {b["backend"] for b in data["backends"]} == {"fewshot", "fewshot@raw", "reference"}
+    assert data["settings"]["backends"]["fewshot@raw"]["keep_ink_mass"] is False
     assert all(b["status"] == "ok" and not math.isnan(b["content"]) for b in data["backends"])
     assert "fewshot" in result.output and "report.html" in result.output
 

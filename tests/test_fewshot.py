@@ -15,7 +15,6 @@ from glyphgen.backends import FewShotTask, available_backends
 from glyphgen.backends.fewshot import Episodes, FewShotBackend, FewShotConfig, episode_step
 from glyphgen.canvas import Canvas
 from glyphgen.charset import get_charset
-from glyphgen.corpus import CorpusFont, render_corpus, squash, write_manifest
 from glyphgen.errors import GlyphgenError
 from glyphgen.pipeline import prepare_task
 from glyphgen.render import render_glyphs
@@ -96,15 +95,8 @@ def test_glyphgen_backends_lists_fewshot_as_the_pretrained_default():
     assert int(line.split()[2].replace(",", "")) > 100_000
 
 
-def test_pretraining_on_a_tiny_corpus_exports_a_loadable_model_and_resumes(tmp_path, library, reference):
-    corpus = tmp_path / "corpus"
-    (corpus / "fonts").mkdir(parents=True)
-    fonts = []
-    for i, path in enumerate(library[:4]):
-        (corpus / "fonts" / path.name).write_bytes(path.read_bytes())
-        fonts.append(CorpusFont(path.stem, squash(path.stem), "test", "OFL-1.1", "test", f"fonts/{path.name}", "0" * 64, "validation" if i == 3 else "train"))
-    write_manifest(corpus, fonts, [])
-    render_corpus(corpus, fonts, Canvas(64))
+def test_pretraining_on_a_tiny_corpus_exports_a_loadable_model_and_resumes(tmp_path, tiny_corpus):
+    corpus = tiny_corpus
     settings = ["--set", "steps=4", "--set", "checkpoint_every=2", "--set", "batch_fonts=2", "--set", "samples_max=10"]
     config = tmp_path / "tiny.toml"
     config.write_text('[fewshot]\ncanvas_size = 32\nwidths = [8, 16, 32]\nstyle_dim = 16\nheads = 2\n')

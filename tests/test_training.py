@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 
@@ -102,16 +101,10 @@ print("world", trainer.world.size)
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def test_two_process_gloo_ddp_run_completes_in_step(tmp_path):
+def test_two_process_gloo_ddp_run_completes_in_step(tmp_path, free_port):
     script = tmp_path / "worker.py"
     script.write_text(DDP_WORKER.format(tests=os.path.dirname(__file__), out=str(tmp_path)))
-    command = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-port", str(_free_port()), str(script)]
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-port", str(free_port), str(script)]
     result = subprocess.run(command, capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.count("world 2") == 2

@@ -22,7 +22,7 @@ from torch import nn
 from ..nn import ConditionalUNet, PatchGAN
 from . import register_backend
 from .pix2pix import adversarial_step, fooling_loss
-from .translation import CHAR_VOCABULARY, TranslationBackend, TranslationConfig
+from .translation import CHAR_VOCABULARY, Pairs, TranslationBackend, TranslationConfig
 
 
 @dataclass
@@ -31,6 +31,8 @@ class CGANConfig(TranslationConfig):
     embedding_dim: int = 16
     l1_weight: float = 10.0
     discriminator_width: int = 32
+
+    ARCHITECTURE = (*TranslationConfig.ARCHITECTURE, "noise_dim", "embedding_dim", "discriminator_width")
 
 
 class ConditionalGAN(nn.Module):
@@ -67,7 +69,8 @@ class CGANBackend(TranslationBackend):
         judge = [*model.discriminator.parameters(), *model.discriminator_embedding.parameters()]
         return self.adam(generator), {"discriminator": self.adam(judge)}
 
-    def losses(self, model: ConditionalGAN, content, style, index, rng: np.random.Generator):
+    def losses(self, model: ConditionalGAN, pairs: Pairs, rng: np.random.Generator):
+        content, style, index = pairs.content, pairs.style, pairs.index
         noise = torch.from_numpy(rng.standard_normal((len(content), model.noise_dim), dtype=np.float32)).to(content.device)
         fake = model.generate(content, index, noise)
         real_in, fake_in = model.judged(style, content, index), model.judged(fake, content, index)

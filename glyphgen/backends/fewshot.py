@@ -34,7 +34,7 @@ from ..progress import Progress
 from ..render import render_glyphs
 from ..resources import bundled_weights, reference_font
 from ..synthetic import SAMPLE_CHARS
-from ..training import Trainer, evaluation, export_model, load_weights, resolve_device, seed_everything
+from ..training import Trainer, cosine_learning_rate, evaluation, export_model, load_weights, resolve_device, seed_everything
 from . import register_backend
 from .base import Backend, BackendConfig, FewShotTask, FitReport
 
@@ -322,10 +322,7 @@ class FewShotBackend(Backend):
         step = episode_step(episodes, device, (c.batch_fonts, (c.samples_min, c.samples_max), c.targets))
 
         def scheduled(model, rng):
-            # cosine decay to 5%, a function of the step alone so a resumed run is exact
-            fraction = min(1.0, trainer.step / max(1, c.steps))
-            for group in optimizer.param_groups:
-                group["lr"] = c.lr * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * fraction)))
+            cosine_learning_rate(optimizer, c.lr, trainer.step, c.steps)
             return step(model, rng)
 
         model_folder = Path(out) / "model"

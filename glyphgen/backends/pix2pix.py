@@ -17,14 +17,17 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..nn import PatchGAN, UNet
+from ..training import average_gradients
 from . import register_backend
-from .translation import TranslationBackend, TranslationConfig
+from .translation import Pairs, TranslationBackend, TranslationConfig
 
 
 @dataclass
 class Pix2PixConfig(TranslationConfig):
     l1_weight: float = 100.0
     discriminator_width: int = 32
+
+    ARCHITECTURE = (*TranslationConfig.ARCHITECTURE, "discriminator_width")
 
 
 class Pix2Pix(nn.Module):
@@ -43,6 +46,7 @@ def adversarial_step(discriminator: nn.Module, optimizer: torch.optim.Optimizer,
     )
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
+    average_gradients(optimizer)
     optimizer.step()
     return loss.detach()
 
@@ -65,7 +69,8 @@ class Pix2PixBackend(TranslationBackend):
     def optimizers(self, model: Pix2Pix):
         return self.adam(model.generator.parameters()), {"discriminator": self.adam(model.discriminator.parameters())}
 
-    def losses(self, model: Pix2Pix, content, style, index, rng: np.random.Generator):
+    def losses(self, model: Pix2Pix, pairs: Pairs, rng: np.random.Generator):
+        content, style = pairs.content, pairs.style
         d_optimizer = self.step_optimizers["discriminator"]
         fake = torch.sigmoid(model.generator(content))
         d_loss = adversarial_step(model.discriminator, d_optimizer, torch.cat([content, style], 1), torch.cat([content, fake], 1))

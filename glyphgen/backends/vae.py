@@ -21,7 +21,7 @@ from torch.nn import functional as F
 
 from ..nn import ConditionalUNet, GlyphEncoder
 from . import register_backend
-from .translation import TranslationBackend, TranslationConfig
+from .translation import Pairs, TranslationBackend, TranslationConfig
 
 
 @dataclass
@@ -29,6 +29,8 @@ class VAEConfig(TranslationConfig):
     latent_dim: int = 32
     kl_weight: float = 1.0
     lr: float = 1e-3
+
+    ARCHITECTURE = (*TranslationConfig.ARCHITECTURE, "latent_dim")
 
 
 class ConditionalVAE(nn.Module):
@@ -58,7 +60,8 @@ class VAEBackend(TranslationBackend):
     def build(self) -> ConditionalVAE:
         return ConditionalVAE(self.config.widths, self.config.latent_dim)
 
-    def losses(self, model: ConditionalVAE, content, style, index, rng: np.random.Generator):
+    def losses(self, model: ConditionalVAE, pairs: Pairs, rng: np.random.Generator):
+        content, style = pairs.content, pairs.style
         mean, log_variance = model.posterior(style, content)
         noise = torch.from_numpy(rng.standard_normal(mean.shape, dtype=np.float32)).to(mean.device)
         z = mean + torch.exp(0.5 * log_variance) * noise  # the reparameterisation trick
