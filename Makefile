@@ -1,6 +1,6 @@
 # Quick start on a fresh machine (Python 3.11+ with pip and venv):
 #   make demo   -- installs glyphgen into .venv, then builds the bundled demo font
-#   make test   -- installs glyphgen and pytest into .venv, then runs the tests
+#   make test   -- installs glyphgen, pytest and ruff into .venv, then lints and runs the tests
 
 PYTHON ?= python3
 # torch is installed first at a fixed CPU build so `make` stays fast and small;
@@ -10,7 +10,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test bench weights clean
+.PHONY: install demo lint test bench weights clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,11 @@ demo: $(STAMP)
 		--family "Glyphgen Demo" --designer "glyphgen" --force
 	@echo "Open out/demo/preview.png, or install out/demo/GlyphgenDemo-Regular.otf"
 
-test: $(STAMP)
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
@@ -34,20 +38,18 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/classifier_accuracy.py
 	$(BIN)/python benchmarks/compare_corpus.py
 
-# Rebuild every shipped model from nothing: the corpus, then pretraining of fewshot, the
-# classifier and the five image-to-image families (resumable: run it again to continue),
-# each model copied into the package.
-TRANSLATION_FAMILIES = pix2pix cgan cyclegan vae ddpm
+# Rebuild every shipped model from nothing: the corpus, the classifier, then pretraining of
+# every backend the registry says pretrains (resumable: run it again to continue), each
+# model copied into the package. The larger GPU models: make weights TRAIN_CONFIG="--config gpu".
+TRAIN_CONFIG ?=
 
 weights: $(STAMP)
 	$(BIN)/glyphgen corpus build --out datasets/cache/corpus
-	$(BIN)/glyphgen train fewshot --corpus datasets/cache/corpus --out runs/fewshot $(if $(wildcard runs/fewshot/checkpoints),--resume)
-	cp runs/fewshot/model/config.json runs/fewshot/model/weights.safetensors glyphgen/weights/fewshot/
 	$(BIN)/glyphgen train-classifier --corpus datasets/cache/corpus --out runs/classifier $(if $(wildcard runs/classifier/checkpoints),--resume)
-	cp runs/classifier/model/config.json runs/classifier/model/weights.safetensors glyphgen/weights/classifier/
-	for family in $(TRANSLATION_FAMILIES); do \
-	  $(BIN)/glyphgen train $$family --corpus datasets/cache/corpus --out runs/$$family $$(test -d runs/$$family/checkpoints && echo --resume) && \
-	  mkdir -p glyphgen/weights/$$family && cp runs/$$family/model/config.json runs/$$family/model/model.safetensors glyphgen/weights/$$family/ || exit 1; \
+	cp runs/classifier/model/config.json runs/classifier/model/model.safetensors glyphgen/weights/classifier/
+	for backend in $$($(BIN)/glyphgen backends --names --pretrainable); do \
+	  $(BIN)/glyphgen train $$backend --corpus datasets/cache/corpus --out runs/$$backend $(TRAIN_CONFIG) $$(test -d runs/$$backend/checkpoints && echo --resume) && \
+	  mkdir -p glyphgen/weights/$$backend && cp runs/$$backend/model/config.json runs/$$backend/model/model.safetensors glyphgen/weights/$$backend/ || exit 1; \
 	done
 
 clean:

@@ -26,7 +26,9 @@ def main() -> None:
 
     reader = CharReader(args.weights)
     overall, per_char, confusions = validation_accuracy(reader, args.corpus)
-    print(f"classifier: {reader.info.get('steps', '?')} steps on {reader.info.get('training_fonts', '?')} training fonts")
+    print(
+        f"classifier: {reader.info.get('steps', '?')} steps on {reader.info.get('training_fonts', '?')} training fonts, reading {reader.canvas.size} px glyphs"
+    )
     print(f"\naccuracy on the validation fonts: **{overall:.3f}** ({len(per_char)} characters)\n")
     print("| hardest characters | accuracy |\n|---|---|")
     for char, accuracy in sorted(per_char.items(), key=lambda kv: kv[1])[:12]:

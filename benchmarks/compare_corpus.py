@@ -26,8 +26,9 @@ from pathlib import Path
 import numpy as np
 
 from glyphgen.classifier import CharReader
-from glyphgen.compare import compare
-from glyphgen.corpus import font_names, read_manifest, squash
+from glyphgen.compare import compare, evaluation_canvas
+from glyphgen.corpus import read_manifest, squash
+from glyphgen.corpus_recipe import font_names
 from glyphgen.evaluate import REFERENCE, truth_case
 from glyphgen.metrics import METRICS
 from glyphgen.resources import library_fonts, reference_font
@@ -73,7 +74,8 @@ def main() -> None:
                 backends = {name: dict(settings.get(name, {})) for name in args.backends}
                 if "retrieval" in backends:
                     backends["retrieval"].setdefault("library", str(library_without(font.family, Path(scratch) / "library")))
-                case = truth_case(args.corpus / font.file, Path(scratch) / "samples", photo=condition == "photo", reference=reference)
+                canvas = evaluation_canvas(backends)  # the truth is drawn on it, so it is chosen first
+                case = truth_case(args.corpus / font.file, Path(scratch) / "samples", photo=condition == "photo", reference=reference, canvas=canvas)
                 result = compare([case], backends, mode="truth", reader=reader)
             per_font.append((font.family, {run.backend: run.mean for run in result.runs}))
             for run in result.runs:

@@ -30,9 +30,7 @@ def main() -> None:
     rows = []
     for _ in range(args.repeats):
         with tempfile.TemporaryDirectory() as out:
-            result = build_font(
-                BuildOptions(samples=demo_samples(), out=Path(out), charset=args.charset, backend=args.backend)
-            )
+            result = build_font(BuildOptions(samples=demo_samples(), out=Path(out), charset=args.charset, backend=args.backend))
         rows.append([result.timings.get(stage, 0.0) for stage in STAGES])
         glyphs = len(result.sample_chars) + len(result.generated_chars)
 

@@ -80,7 +80,10 @@ def main() -> None:
     print("| " + " | ".join(headers) + " |")
     print("|---" * len(headers) + "|")
     for row in rows:
-        cells = [f"{v:.3f}" if isinstance(v, float) else f"{v:.1f}" if isinstance(v, np.floating) and v > 2 else f"{v:.3f}" if isinstance(v, np.floating) else str(v) for v in row.values()]
+        cells = [
+            f"{v:.3f}" if isinstance(v, float) else f"{v:.1f}" if isinstance(v, np.floating) and v > 2 else f"{v:.3f}" if isinstance(v, np.floating) else str(v)
+            for v in row.values()
+        ]
         print("| " + " | ".join(cells) + " |")
 
 

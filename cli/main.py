@@ -7,11 +7,13 @@ code (2 for bad input); any other exception is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
 
 from glyphgen import __version__
+from glyphgen.canvas import CORPUS_RENDER_SIZE
 from glyphgen.charset import CHARSETS
 from glyphgen.errors import GlyphgenError
 
@@ -53,10 +55,24 @@ def _parse_value(text: str) -> object:
     return text
 
 
-def _backend_settings(backend: str, config_file: Path | None, pairs: tuple[str, ...], device: str | None) -> dict[str, object]:
-    from glyphgen.backends.base import read_settings_file
+GPU_CONFIG = "gpu"  # --config gpu: each backend's own GPU-sized settings, from the registry
 
-    settings = read_settings_file(config_file, backend) if config_file else {}
+
+def _config_table(backend: str, config_file: Path | str | None, tables_only: bool = False) -> dict[str, object]:
+    """A backend's settings from ``--config``: the built-in ``gpu`` preset, or a TOML file."""
+    from glyphgen.backends import get_backend
+    from glyphgen.settings import read_settings_file
+
+    if config_file is None:
+        return {}
+    if str(config_file) == GPU_CONFIG and not Path(config_file).exists():
+        return dict(get_backend(backend).gpu_settings)
+    return read_settings_file(Path(config_file), backend, tables_only=tables_only)
+
+
+def backend_settings(backend: str, config_file: Path | str | None, pairs: tuple[str, ...], device: str | None) -> dict[str, object]:
+    """A backend's settings: ``--config``, then ``--set KEY=VALUE``, then ``--device``."""
+    settings = _config_table(backend, config_file)
     settings.update(_parse_settings(pairs))
     if device is not None:
         from glyphgen.training import resolve_device
@@ -71,7 +87,12 @@ def _backend_settings(backend: str, config_file: Path | None, pairs: tuple[str, 
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Folder to write the TTF, OTF, WOFF2 and preview.png into.")
 @click.option("--charset", default="latin", show_default=True, type=click.Choice(sorted(CHARSETS)), help="Characters the font covers.")
 @click.option("--backend", default="fewshot", show_default=True, help="Generative backend (see `glyphgen backends`).")
-@click.option("--config", "config_file", type=click.Path(path_type=Path), help="Backend settings from a TOML file (keys, or a [backend] table).")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path),
+    help="Backend settings: `gpu` (each backend's larger model for a GPU), or a TOML file (keys, or a [backend] table).",
+)
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="Override a backend setting (repeatable; wins over --config).")
 @click.option("--device", help="Where neural backends run: auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps.")
 @click.option("--reference", type=click.Path(path_type=Path), help="Reference font for the content glyphs (default: bundled Noto Sans).")
@@ -83,7 +104,9 @@ def _backend_settings(backend: str, config_file: Path | None, pairs: tuple[str, 
 @click.option("--license-url", help="License URL for the name table.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Random seed: the same seed gives the same font.")
 @click.option("--force", is_flag=True, help="Overwrite fonts already in --out.")
-def build(samples, out, charset, backend, config_file, settings, device, reference, family, style, font_version, designer, license_text, license_url, seed, force):
+def build(
+    samples, out, charset, backend, config_file, settings, device, reference, family, style, font_version, designer, license_text, license_url, seed, force
+):
     """Build a font from a folder of sample characters."""
     from rich.console import Console
 
@@ -96,7 +119,7 @@ def build(samples, out, charset, backend, config_file, settings, device, referen
         out=out,
         charset=charset,
         backend=backend,
-        backend_settings=_backend_settings(backend, config_file, settings, device),
+        backend_settings=backend_settings(backend, config_file, settings, device),
         reference=reference,
         info=FontInfo(family=family, style=style, version=font_version, designer=designer, license=license_text, license_url=license_url),
         seed=seed,
@@ -127,14 +150,13 @@ def _training_progress():
 def _compare_settings(names: list[str], config_file: Path | None, pairs: tuple[str, ...], device: str | None) -> dict[str, dict[str, object]]:
     """Settings per backend: ``[name]`` tables of the TOML file, then ``--set name.key=value``."""
     from glyphgen.backends import get_backend
-    from glyphgen.backends.base import read_settings_file
     from glyphgen.compare import backend_of
     from glyphgen.evaluate import REFERENCE
 
     per_backend: dict[str, dict[str, object]] = {name: {} for name in names}
     for name in names:
         if config_file and name != REFERENCE:
-            per_backend[name].update(read_settings_file(config_file, backend_of(name), tables_only=True))
+            per_backend[name].update(_config_table(backend_of(name), config_file, tables_only=True))
     for pair in pairs:
         key, sep, value = pair.partition("=")
         backend, dot, setting = key.strip().partition(".")
@@ -156,32 +178,42 @@ def _compare_settings(names: list[str], config_file: Path | None, pairs: tuple[s
 @main.command("compare")
 @click.option("--samples", type=click.Path(path_type=Path), help="Your sample folder: each fold of it is held out in turn and scored.")
 @click.option("--truth", type=click.Path(path_type=Path), help="A font to imitate: its sample characters are the samples, the rest are scored.")
-@click.option("--backends", "backend_list", default="all", show_default=True, help="Comma-separated backends; all = every registered one plus the reference baseline; NAME@VARIANT runs NAME again with settings of its own (--set NAME@VARIANT.KEY=VALUE).")
+@click.option(
+    "--backends",
+    "backend_list",
+    default="all",
+    show_default=True,
+    help=(
+        "Comma-separated backends; all = every registered one plus the reference baseline; "
+        "NAME@VARIANT runs NAME again with settings of its own (--set NAME@VARIANT.KEY=VALUE)."
+    ),
+)
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Folder for report.html, results.json, results.csv and grid.png.")
 @click.option("--folds", default=5, show_default=True, help="With --samples: how many folds to hold out in turn.")
-@click.option("--sample-chars", default=None, help="With --truth: the characters rendered as samples (default: the 30 of the demo set).")
+@click.option("--sample-chars", default=None, help="With --truth: the characters rendered as samples (default: the charset's recommended samples).")
 @click.option("--photo", is_flag=True, help="With --truth: degrade the rendered samples like phone photos.")
 @click.option("--charset", default="latin", show_default=True, type=click.Choice(sorted(CHARSETS)), help="Characters scored with --truth.")
 @click.option("--reference", type=click.Path(path_type=Path), help="Reference font for the content glyphs (default: bundled Noto Sans).")
 @click.option("--metric", default="iou", show_default=True, type=click.Choice(["l1", "ssim", "iou", "content"]), help="What the table is sorted by.")
 @click.option("--time-budget", type=float, help="Seconds each backend may spend fitting one case; trainable ones stop there, others fail.")
-@click.option("--config", "config_file", type=click.Path(path_type=Path), help="Backend settings from a TOML file with a [backend] table each.")
+@click.option("--config", "config_file", type=click.Path(path_type=Path), help="Backend settings: `gpu`, or a TOML file with a [backend] table each.")
 @click.option("--set", "settings", multiple=True, metavar="BACKEND.KEY=VALUE", help="One backend's setting, e.g. fewshot.finetune_steps=20 (repeatable).")
 @click.option("--device", help="Where neural backends run: auto, cpu, cuda, cuda:N or mps.")
 @click.option("--seed", default=0, show_default=True, type=int, help="The same seed for every backend (and the folds).")
 @click.option("--force", is_flag=True, help="Overwrite a report already in --out.")
-def compare_command(samples, truth, backend_list, out, folds, sample_chars, photo, charset, reference, metric, time_budget, config_file, settings, device, seed, force):
+def compare_command(
+    samples, truth, backend_list, out, folds, sample_chars, photo, charset, reference, metric, time_budget, config_file, settings, device, seed, force
+):
     """Run several backends on the same glyphs and report which writes the hand best."""
     from rich.console import Console
 
     from glyphgen.classifier import CharReader
-    from glyphgen.compare import compare, resolve_backends
+    from glyphgen.compare import compare, evaluation_canvas, resolve_backends
     from glyphgen.evaluate import holdout_cases, truth_case, with_scratch
     from glyphgen.pipeline import check_output_folder
     from glyphgen.progress import RichProgress
     from glyphgen.report import REPORT_FILES, write_report
     from glyphgen.resources import reference_font
-    from glyphgen.synthetic import SAMPLE_CHARS
 
     if (samples is None) == (truth is None):
         raise GlyphgenError("compare needs exactly one of --samples FOLDER (your own, held out in folds) or --truth FONT.")
@@ -191,15 +223,18 @@ def compare_command(samples, truth, backend_list, out, folds, sample_chars, phot
     names = resolve_backends([n.strip() for n in backend_list.split(",") if n.strip()])
     per_backend = _compare_settings(names, config_file, settings, device)
     reference = Path(reference) if reference else reference_font()
+    canvas = evaluation_canvas(per_backend)  # the cases' truth is drawn on it
     if truth is not None:
-        chars = sample_chars if sample_chars is not None else SAMPLE_CHARS
-        cases = [with_scratch(lambda folder: truth_case(Path(truth), folder, photo=photo, sample_chars=chars, charset=charset, reference=reference, seed=seed))]
+        options = dict(photo=photo, sample_chars=sample_chars, charset=charset, reference=reference, seed=seed, canvas=canvas)
+        cases = [with_scratch(lambda folder: truth_case(Path(truth), folder, **options))]
     else:
-        cases = holdout_cases(Path(samples), folds=folds, charset=charset, reference=reference, seed=seed)
+        cases = holdout_cases(Path(samples), folds=folds, charset=charset, reference=reference, seed=seed, canvas=canvas)
     reader = CharReader()
     console = Console(stderr=True)
     with RichProgress(console) as progress:
-        comparison = compare(cases, per_backend, mode="truth" if truth else "holdout", seed=seed, time_budget=time_budget, metric=metric, reader=reader, progress=progress)
+        comparison = compare(
+            cases, per_backend, mode="truth" if truth else "holdout", seed=seed, time_budget=time_budget, metric=metric, reader=reader, progress=progress
+        )
     paths = write_report(comparison, Path(out), force=force)
     console = Console()
     if not console.is_terminal:  # a log or a pipe: the whole table, not one squeezed into 80 columns
@@ -245,10 +280,12 @@ def _comparison_table(comparison):
 
 @main.command()
 @click.argument("backend")
-@click.option("--corpus", default="datasets/cache/corpus", show_default=True, type=click.Path(path_type=Path), help="Corpus folder from `glyphgen corpus build`.")
+@click.option(
+    "--corpus", default="datasets/cache/corpus", show_default=True, type=click.Path(path_type=Path), help="Corpus folder from `glyphgen corpus build`."
+)
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Run folder: checkpoints/ and the trained model/.")
-@click.option("--config", "config_file", type=click.Path(path_type=Path), help="Training settings from a TOML file.")
-@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="Override a setting, e.g. --set steps=5000.")
+@click.option("--config", "config_file", type=click.Path(path_type=Path), help="Training settings: `gpu` (the backend's larger model), or a TOML file.")
+@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="Override a setting, e.g. --set pretrain_steps=5000.")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:N or mps.")
 @click.option("--resume", is_flag=True, help="Continue from the newest checkpoint in --out.")
 def train(backend, corpus, out, config_file, settings, device, resume):
@@ -256,7 +293,7 @@ def train(backend, corpus, out, config_file, settings, device, resume):
     from glyphgen.backends import get_backend
 
     backend_class = get_backend(backend)
-    values = _backend_settings(backend, config_file, settings, device)
+    values = backend_settings(backend, config_file, settings, device)
     model = backend_class(backend_class.config_class.from_dict(values, source="training settings"))
     if (Path(out) / "checkpoints").is_dir() and not resume:
         raise GlyphgenError(f"--out {out}: a run is already there; pass --resume to continue it or choose another folder.")
@@ -266,7 +303,9 @@ def train(backend, corpus, out, config_file, settings, device, resume):
 
 
 @main.command("train-classifier")
-@click.option("--corpus", default="datasets/cache/corpus", show_default=True, type=click.Path(path_type=Path), help="Corpus folder from `glyphgen corpus build`.")
+@click.option(
+    "--corpus", default="datasets/cache/corpus", show_default=True, type=click.Path(path_type=Path), help="Corpus folder from `glyphgen corpus build`."
+)
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Run folder: checkpoints/ and the trained model/.")
 @click.option("--steps", default=1500, show_default=True, help="Training steps (batches of 128 glyphs).")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:N or mps.")
@@ -284,14 +323,50 @@ def train_classifier(corpus, out, steps, device, resume):
 
 
 @main.command("backends")
-def list_backends() -> None:
-    """List the registered generative backends."""
-    from glyphgen.backends import available_backends
+@click.argument("name", required=False)
+@click.option("--names", "names_only", is_flag=True, help="Only the names, one a line (for scripts such as `make weights`).")
+@click.option("--pretrainable", is_flag=True, help="Only the backends `glyphgen train` pretrains on the corpus.")
+@click.option("--markdown", is_flag=True, help="The table the README shows.")
+def list_backends(name: str | None, names_only: bool, pretrainable: bool, markdown: bool) -> None:
+    """List the registered generative backends, or one backend's settings (glyphgen backends NAME)."""
+    from glyphgen.backends import available_backends, get_backend
+    from glyphgen.backends.learned import LearnedBackend
 
-    for name, cls in available_backends().items():
-        backend = cls()
-        weights = "pretrained weights shipped" if cls.ships_weights else "no pretrained weights"
-        click.echo(f"{name:<12} {cls.family:<22} {backend.parameter_count():>12,} parameters   {weights}")
+    if name is not None:
+        _describe_settings(get_backend(name))
+        return
+    chosen = {name: cls for name, cls in available_backends().items() if not pretrainable or issubclass(cls, LearnedBackend)}
+    if names_only:
+        click.echo("\n".join(chosen))
+        return
+    if markdown:
+        click.echo("| backend | family | parameters | shipped weights | what it is |\n|---|---|---:|---|---|")
+    for name, cls in chosen.items():
+        count = cls().parameter_count()
+        if markdown:
+            summary = (sys.modules[cls.__module__].__doc__ or cls.__doc__ or "").strip().splitlines()[0]
+            click.echo(f"| `{name}` | {cls.family} | {count:,} | {'yes' if cls.ships_weights else 'no'} | {summary} |")
+        else:
+            weights = "pretrained weights shipped" if cls.ships_weights else "no pretrained weights"
+            click.echo(f"{name:<12} {cls.family:<22} {count:>12,} parameters   {weights}")
+
+
+def _describe_settings(cls) -> None:
+    """A backend's settings and defaults, those that shape its weights apart (they come from the weights)."""
+    import dataclasses
+
+    from glyphgen.backends.learned import LearnedBackend
+
+    defaults = cls.config_class()
+    architecture = set(cls.architecture_settings()) if issubclass(cls, LearnedBackend) else set()
+    groups = [("architecture (taken from the weights a model starts from)", True), ("settings", False)] if architecture else [("settings", False)]
+    for title, shapes in groups:
+        click.echo(f"{cls.name} {title}:")
+        for field in dataclasses.fields(defaults):
+            if (field.name in architecture) == shapes:
+                click.echo(f"  {field.name} = {getattr(defaults, field.name)!r}")
+    if cls.gpu_settings:
+        click.echo("--config gpu sets: " + ", ".join(f"{k}={v!r}" for k, v in cls.gpu_settings.items()))
 
 
 @main.group()
@@ -312,12 +387,12 @@ def _default_heldout() -> Path | None:
 @click.option("--limit", type=int, help="At most this many families (handwriting first).")
 @click.option("--debian/--no-debian", default=True, show_default=True, help="Also take Debian fonts-* packages (needs apt-get).")
 @click.option("--jobs", default=4, show_default=True, help="Parallel downloads.")
-@click.option("--canvas-size", default=128, show_default=True, help="Canvas of the rendered glyph cache.")
+@click.option("--canvas-size", default=CORPUS_RENDER_SIZE, show_default=True, help="Canvas of the rendered glyph cache.")
 def corpus_build(out, heldout, limit, debian, jobs, canvas_size):
     """Download, verify, record and render the corpus (needs npm)."""
     from rich.console import Console
 
-    from glyphgen.corpus import build_corpus
+    from glyphgen.corpus_recipe import build_corpus
     from glyphgen.progress import RichProgress
 
     heldout = heldout or _default_heldout()

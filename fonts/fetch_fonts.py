@@ -22,6 +22,7 @@ Usage (needs: pip install fonttools brotli; npm; apt-get/dpkg-deb):
 The build is deterministic (head.modified is not touched), so the sha256
 values in library/manifest.json are reproducible for the pinned versions.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,15 +42,44 @@ from fontTools.ttLib import TTFont
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-# U+0020-007E, U+00A0-00FF and a few common punctuation marks + euro sign.
-CODEPOINTS = (
-    list(range(0x20, 0x7F))
-    + list(range(0xA0, 0x100))
-    + [0x2013, 0x2014, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2026, 0x20AC]
-)
-UNICODES_ARG = "U+0020-007E,U+00A0-00FF,U+2013,U+2014,U+2018,U+2019,U+201C,U+201D,U+2022,U+2026,U+20AC"
+
+def charset_dir():
+    """glyphgen's charset data files: beside fonts/ in a checkout, in the package when installed."""
+    for candidate in (os.path.join(HERE, "..", "glyphgen", "charsets"), os.path.join(HERE, "..", "charsets")):
+        if os.path.isdir(candidate):
+            return os.path.normpath(candidate)
+    raise SystemExit("glyphgen's charsets/ folder is missing")
+
+
+def read_charset(name, folder=None):
+    """The code points of charsets/<name>.txt in order (format: charsets/README.md).
+
+    This script runs without glyphgen installed, so it reads the files itself; the
+    format is small on purpose, and tests/test_charset.py checks both readers agree.
+    """
+    folder = folder or charset_dir()
+    codepoints = []
+    with open(os.path.join(folder, name + ".txt"), encoding="utf-8") as fh:
+        words = [word for line in fh for word in line.split("#", 1)[0].split()]
+    while words:
+        word = words.pop(0)
+        if word == "include":
+            codepoints += read_charset(words.pop(0), folder)
+            continue
+        m = re.fullmatch(r"U\+([0-9A-Fa-f]{4,6})(?:\.\.U\+([0-9A-Fa-f]{4,6}))?", word)
+        if not m:
+            raise SystemExit(f"{name}.txt: cannot read {word!r}")
+        codepoints += range(int(m.group(1), 16), int(m.group(2) or m.group(1), 16) + 1)
+    return codepoints
+
+
+# The fonts are subset to glyphgen's latin-1 charset (read from its data file, so the
+# ranges are written once) plus what text set in them commonly holds beyond it and
+# glyphgen does not generate: en and em dash, curly quotes, bullet, ellipsis, euro sign.
+TYPOGRAPHIC_EXTRAS = [0x2013, 0x2014, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2026, 0x20AC]
+CODEPOINTS = read_charset("latin-1") + TYPOGRAPHIC_EXTRAS
 BLANK_OK = {0x20, 0xA0}  # spaces legitimately have no outline
-REQUIRED_LIBRARY = list(range(0x21, 0x7F))  # A-Z a-z 0-9 + printable ASCII punctuation
+REQUIRED_LIBRARY = [cp for cp in read_charset("latin") if cp not in BLANK_OK]  # A-Z a-z 0-9 + printable ASCII punctuation
 
 REFERENCE = {
     "deb": "fonts-noto-core",
@@ -67,11 +97,9 @@ LIBRARY = [
     {"npm": "noto-serif", "version": "5.3.0", "style": "serif", "ps": "NotoSerif-Regular"},
     {"npm": "arvo", "version": "5.3.0", "style": "slab", "ps": "Arvo"},
     {"npm": "courier-prime", "version": "5.3.0", "style": "mono", "ps": "CourierPrime-Regular"},
-    {"npm": "nunito", "version": "5.3.0", "style": "rounded", "ps": "Nunito-Regular",
-     "fix_names": ("Nunito", "Nunito-Regular")},
+    {"npm": "nunito", "version": "5.3.0", "style": "rounded", "ps": "Nunito-Regular", "fix_names": ("Nunito", "Nunito-Regular")},
     {"npm": "comic-neue", "version": "5.3.0", "style": "casual", "ps": "ComicNeue-Regular"},
-    {"npm": "shantell-sans", "version": "5.3.0", "style": "marker", "ps": "ShantellSans-Regular",
-     "fix_names": ("Shantell Sans", "ShantellSans-Regular")},
+    {"npm": "shantell-sans", "version": "5.3.0", "style": "marker", "ps": "ShantellSans-Regular", "fix_names": ("Shantell Sans", "ShantellSans-Regular")},
     {"npm": "sedgwick-ave", "version": "5.3.0", "style": "marker", "ps": "SedgwickAve-Regular"},
     {"npm": "playpen-sans", "version": "5.3.0", "style": "handwriting", "ps": "PlaypenSans-Regular"},
     {"npm": "delicious-handrawn", "version": "5.3.0", "style": "handwriting", "ps": "DeliciousHandrawn-Regular"},
@@ -230,30 +258,27 @@ def build_library(work, out_dir):
         n_cov = sum(1 for cp in CODEPOINTS if cp in BLANK_OK or nonempty(f, cp))
         lic_text = open(os.path.join(pkg, "package", "LICENSE"), encoding="utf-8").read()
         if lic == "Apache-2.0":  # fontsource ships the bare Apache text: add the font's notice
-            lic_text = (
-                f"{f['name'].getDebugName(0)}\n\n"
-                "Licensed under the Apache License, Version 2.0 (text below).\n\n" + lic_text
-            )
+            lic_text = f"{f['name'].getDebugName(0)}\n\nLicensed under the Apache License, Version 2.0 (text below).\n\n" + lic_text
         with open(os.path.join(lic_dir, ps + ".txt"), "w", encoding="utf-8") as fh:
             fh.write(lic_text)
-        manifest.append({
-            "file": os.path.basename(out),
-            "family": f["name"].getDebugName(1),
-            "style": item["style"],
-            "license": lic,
-            "source": f"npm:@fontsource/{npm_id}@{ver}",
-            "sha256": sha256(out),
-        })
-        print(f"library: {os.path.basename(out):32s} {item['style']:12s} {lic:10s} "
-              f"{n_cov}/{len(CODEPOINTS)} code points, {os.path.getsize(out)} bytes")
+        manifest.append(
+            {
+                "file": os.path.basename(out),
+                "family": f["name"].getDebugName(1),
+                "style": item["style"],
+                "license": lic,
+                "source": f"npm:@fontsource/{npm_id}@{ver}",
+                "sha256": sha256(out),
+            }
+        )
+        print(f"library: {os.path.basename(out):32s} {item['style']:12s} {lic:10s} {n_cov}/{len(CODEPOINTS)} code points, {os.path.getsize(out)} bytes")
     with open(os.path.join(lib_dir, "manifest.json"), "w", encoding="utf-8") as fh:
         json.dump(manifest, fh, indent=2)
         fh.write("\n")
 
 
 def check_names(out_dir, names_file):
-    names = [ln.strip() for ln in open(names_file, encoding="utf-8")
-             if ln.strip() and not ln.startswith("#")]
+    names = [ln.strip() for ln in open(names_file, encoding="utf-8") if ln.strip() and not ln.startswith("#")]
     pats = set()
     for n in names:
         pats |= {n.lower(), n.lower().replace(" ", ""), n.lower().replace(" ", "-")}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 from skimage.morphology import skeletonize
+from skimage.transform import resize
 
 INK_THRESHOLD = 0.5
 
@@ -73,6 +74,25 @@ def downsample(bitmap: np.ndarray, factor: int) -> np.ndarray:
         raise ValueError(f"a {h}x{w} bitmap does not divide by {factor}")
     blocks = bitmap.reshape(h // factor, factor, w // factor, factor)
     return blocks.mean(axis=(1, 3), dtype=np.float64).astype(np.float32)
+
+
+def resample(bitmap: np.ndarray, size: int) -> np.ndarray:
+    """A square glyph bitmap on the same canvas at ``size`` pixels (same em band).
+
+    Whole factors are exact (:func:`upsample`, :func:`downsample`), so a model
+    whose canvas divides the evaluation canvas is scored on the same pixels
+    whatever else is compared; other ratios are interpolated, low-passed first
+    when shrinking.
+    """
+    side = bitmap.shape[-1]
+    if side == size:
+        return bitmap
+    if size % side == 0:
+        return upsample(bitmap, size // side)
+    if side % size == 0:
+        return downsample(bitmap, side // size)
+    resized = resize(bitmap.astype(np.float32), (size, size), order=1, mode="edge", anti_aliasing=size < side, preserve_range=True)
+    return np.clip(resized, 0.0, 1.0).astype(np.float32)
 
 
 def stroke_width(mask: np.ndarray) -> float:

@@ -12,6 +12,9 @@ right size and height without any stage rescaling by hand:
 
 Pixel coordinates are continuous: pixel ``(row, col)`` covers ``[col, col + 1)``
 horizontally, so the centre of the canvas is the edge between two pixels.
+
+A model's canvas size is its own setting (its config's ``canvas_size``, saved
+with its weights). The few canvases that belong to no model are named below, once.
 """
 
 from __future__ import annotations
@@ -20,12 +23,25 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+# Outlines are traced on a canvas about this many pixels square (the em is ~400 px):
+# a model's glyphs are enlarged to it by a whole factor before tracing.
+EXPORT_SIZE = 512
+# Reference ink is measured on this canvas to place samples: fine enough to put
+# a glyph's anchor within a font unit or two.
+MEASURE_SIZE = 512
+# Scores are taken on a canvas at least this large (the field's usual glyph size),
+# larger when a compared model draws larger, so that models of every canvas size
+# are scored on the same pixels.
+EVALUATION_SIZE = 128
+# The corpus's rendered cache: each font's ink is cropped from it and placed on a model's canvas.
+CORPUS_RENDER_SIZE = 128
+
 
 @dataclass(frozen=True)
 class Canvas:
     """A ``size`` x ``size`` canvas covering ``em_bottom``..``em_top`` of the em."""
 
-    size: int = 128
+    size: int
     em_bottom: float = -0.3
     em_top: float = 1.0
     units_per_em: int = 1000
@@ -53,7 +69,7 @@ class Canvas:
     def centre_col(self) -> float:
         return self.size / 2
 
-    def scaled(self, size: int) -> "Canvas":
+    def scaled(self, size: int) -> Canvas:
         """The same em band at another resolution (e.g. the export canvas)."""
         return replace(self, size=size)
 

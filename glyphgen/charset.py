@@ -1,18 +1,27 @@
 """Named character sets: ordered code points with production glyph names.
 
-A charset is what a build promises to cover. Glyph names follow the Adobe Glyph
-List where it has a name (``A``, ``zero``, ``germandbls``) and ``uniXXXX``
-otherwise, which is what ufo2ft and every renderer expect of production fonts.
+A charset is what a build promises to cover. Its code points are data, one file
+per charset in ``glyphgen/charsets/`` (format: ``charsets/README.md``), read
+here and by ``fonts/fetch_fonts.py``; its script is the :class:`~glyphgen.scripts.Script`
+that lists its name. Glyph names follow the Adobe Glyph List where it has a name
+(``A``, ``zero``, ``germandbls``) and ``uniXXXX`` otherwise, which is what ufo2ft
+and every renderer expect of production fonts.
 """
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 from fontTools.agl import UV2AGL
 
 from .errors import GlyphgenError
+from .scripts import LATIN, SCRIPTS, Script
+
+CHARSET_DIR = Path(__file__).resolve().parent / "charsets"
 
 # Characters that are white space by definition: they get an advance, never ink.
 BLANK_CODEPOINTS = frozenset({0x0020, 0x00A0})
@@ -33,8 +42,15 @@ def describe(char: str) -> str:
 
 @dataclass(frozen=True)
 class Charset:
+    """Ordered code points and the script they belong to.
+
+    A charset made in code (tests, benchmarks) is measured and previewed as Latin
+    unless it names its script.
+    """
+
     name: str
     codepoints: tuple[int, ...]
+    script: Script = LATIN
 
     @cached_property
     def chars(self) -> tuple[str, ...]:
@@ -56,13 +72,52 @@ class Charset:
         return frozenset(self.codepoints)
 
 
-_ASCII = tuple(range(0x20, 0x7F))  # space and the 94 printable ASCII characters
-_LATIN1_SUPPLEMENT = tuple(range(0xA0, 0x100))
+_CODEPOINT = r"U\+([0-9A-Fa-f]{4,6})"
+_ENTRY = re.compile(rf"{_CODEPOINT}(?:\.\.{_CODEPOINT})?")
 
-CHARSETS: dict[str, Charset] = {
-    "latin": Charset("latin", _ASCII),
-    "latin-1": Charset("latin-1", _ASCII + _LATIN1_SUPPLEMENT),
-}
+
+def read_codepoints(name: str, folder: Path = CHARSET_DIR) -> tuple[int, ...]:
+    """The code points of ``folder/<name>.txt`` in file order, includes expanded in place."""
+    return tuple(_read(name, folder, including=()))
+
+
+def _read(name: str, folder: Path, including: tuple[str, ...]) -> list[int]:
+    path = folder / f"{name}.txt"
+    if name in including:
+        raise GlyphgenError(f"{path}: includes itself through {' -> '.join(including)}.")
+    if not path.is_file():
+        raise GlyphgenError(f"no charset data file {path}.")
+    codepoints: list[int] = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        words = line.split("#", 1)[0].split()
+        while words:
+            word = words.pop(0)
+            if word == "include" and words:
+                codepoints += _read(words.pop(0), folder, including + (name,))
+            else:
+                codepoints += _entry(word, f"{path}:{number}")
+    repeated = [cp for cp, count in Counter(codepoints).items() if count > 1]
+    if repeated:
+        raise GlyphgenError(f"{path}: {len(repeated)} code points are listed more than once, e.g. U+{repeated[0]:04X}.")
+    return codepoints
+
+
+def _entry(word: str, where: str) -> range:
+    match = _ENTRY.fullmatch(word)
+    if not match:
+        raise GlyphgenError(f"{where}: {word!r} is neither U+XXXX, U+XXXX..U+YYYY nor 'include NAME'.")
+    first = int(match.group(1), 16)
+    last = int(match.group(2) or match.group(1), 16)
+    if last < first or last > 0x10FFFF:
+        raise GlyphgenError(f"{where}: {word!r} is not an ascending range of Unicode code points.")
+    return range(first, last + 1)
+
+
+def _load_charsets() -> dict[str, Charset]:
+    return {name: Charset(name, read_codepoints(name), script) for script in SCRIPTS.values() for name in script.charsets}
+
+
+CHARSETS: dict[str, Charset] = _load_charsets()
 
 
 def get_charset(name: str) -> Charset:

@@ -8,7 +8,8 @@ classifier ships with the package (``glyphgen/weights/classifier``, about 1 MB)
 and is rebuilt by ``glyphgen train-classifier``.
 
 Glyphs are read as a font would hold them: thresholded at half ink, centred
-horizontally on their ink, on a 64 px canvas, placed like a person's samples
+horizontally on their ink, on the classifier's own canvas (``canvas_size`` in its
+``config.json``), placed like a person's samples
 (:func:`glyphgen.corpus.placed_corpus`). Training augments them with the ways
 hands differ: slant, rotation, size, position and stroke weight.
 """
@@ -33,26 +34,32 @@ from .metrics import centred
 from .nn.classifier import GlyphClassifier
 from .progress import Progress
 from .resources import bundled_weights, reference_font
+from .settings import Settings
 from .training import Trainer, evaluation, export_model, load_weights, resolve_device, seed_everything
 
-CLASSIFIER_CANVAS = Canvas(64)
-WEIGHTS_FILE = "weights.safetensors"
+WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
 
 
-def as_read(glyphs: np.ndarray) -> np.ndarray:
-    """Glyphs ``(N, S, S)`` on any canvas as the classifier reads them: ``(N, 64, 64)`` masks, centred."""
-    size = CLASSIFIER_CANVAS.size
+@dataclass
+class ClassifierConfig(Settings):
+    """How the classifier is trained; ``canvas_size`` and ``widths`` are saved with it and read back."""
+
+    canvas_size: int = 64  # glyphs are read on this canvas: enough to tell characters apart, cheap to train
+    steps: int = 1500
+    batch_size: int = 128
+    lr: float = 2e-3
+    widths: tuple[int, ...] = (16, 32, 64, 128)
+    seed: int = 0
+    device: str = "auto"
+    checkpoint_every: int = 500
+
+
+def as_read(glyphs: np.ndarray, size: int = ClassifierConfig.canvas_size) -> np.ndarray:
+    """Glyphs ``(N, S, S)`` on any canvas as the classifier reads them: ``(N, size, size)`` masks, centred."""
     out = np.zeros((len(glyphs), size, size), dtype=np.float32)
     for i, glyph in enumerate(glyphs):
-        side = glyph.shape[-1]
-        if side > size:
-            glyph = bitmap.downsample(glyph, side // size)
-        elif side < size:
-            glyph = bitmap.upsample(glyph, size // side)
-        if glyph.shape[-1] != size:
-            raise ValueError(f"a {side} px glyph cannot be read on the {size} px classifier canvas")
-        out[i] = bitmap.ink_mask(centred(np.clip(glyph, 0, 1)))
+        out[i] = bitmap.ink_mask(centred(np.clip(bitmap.resample(glyph, size), 0, 1)))
     return out
 
 
@@ -66,9 +73,10 @@ class CharReader:
             config = json.loads(config_path.read_text())
             self.chars: tuple[str, ...] = tuple(config["chars"])
             widths = tuple(config["widths"])
+            self.canvas = Canvas(int(config.get("canvas_size", ClassifierConfig.canvas_size)))  # classifiers saved before it was recorded: the default
         except FileNotFoundError:
             raise GlyphgenError(f"{config_path}: no classifier here; run `glyphgen train-classifier` to make one.") from None
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
             raise GlyphgenError(f"{config_path}: not a classifier config ({exc}).") from None
         self.device = resolve_device(device)
         self.network = GlyphClassifier(len(self.chars), widths)
@@ -81,7 +89,7 @@ class CharReader:
 
     def read(self, glyphs: np.ndarray, batch_size: int = 256) -> list[str]:
         """The character each glyph ``(N, S, S)`` reads as."""
-        masks = as_read(glyphs)
+        masks = as_read(glyphs, self.canvas.size)
         found: list[str] = []
         with evaluation(self.network):
             for start in range(0, len(masks), batch_size):
@@ -96,17 +104,6 @@ class CharReader:
 
 
 # -- training ------------------------------------------------------------------
-
-
-@dataclass
-class ClassifierConfig:
-    steps: int = 1500
-    batch_size: int = 128
-    lr: float = 2e-3
-    widths: tuple[int, ...] = (16, 32, 64, 128)
-    seed: int = 0
-    device: str = "auto"
-    checkpoint_every: int = 500
 
 
 def augment(masks: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -129,24 +126,25 @@ def augment(masks: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     return (warped >= 0.5).to(masks)
 
 
-def _placed(corpus: Path, split: str, progress: Progress):
+def _placed(corpus: Path, split: str, canvas: Canvas, progress: Progress):
+    """Every glyph of the ``split`` fonts, read in full (the classifier trains on all of them), as masks, and their labels."""
     from .corpus import placed_corpus
 
-    placed = placed_corpus(corpus, CLASSIFIER_CANVAS, reference_font(), progress).split(split)
+    placed = placed_corpus(corpus, canvas, reference_font(), progress).split(split)
     fonts, chars = np.nonzero(placed.present)
-    return placed, as_read(placed.glyphs[fonts, chars].astype(np.float32) / 255), chars
+    return placed, as_read(placed.glyphs[fonts, chars].astype(np.float32) / 255, canvas.size), chars
 
 
 def train_classifier(corpus: Path, out: Path, config: ClassifierConfig = ClassifierConfig(), *, resume: bool = False, progress: Progress = Progress()) -> Path:
     """Train on the corpus's training fonts; checkpoints in ``out/checkpoints``, the classifier in ``out/model``."""
     device = resolve_device(config.device)
     seed_everything(config.seed)
-    placed, masks, labels = _placed(corpus, "train", progress)
+    placed, masks, labels = _placed(corpus, "train", Canvas(config.canvas_size), progress)
     if len(masks) == 0:
         raise GlyphgenError(f"{corpus}: the corpus has no training fonts.")
     network = GlyphClassifier(len(placed.chars), config.widths)
     optimizer = torch.optim.AdamW(network.parameters(), lr=config.lr, weight_decay=1e-4)
-    identity = {"batch_size": config.batch_size, "lr": config.lr, "widths": list(config.widths), "seed": config.seed}
+    identity = {"batch_size": config.batch_size, "lr": config.lr, "widths": list(config.widths), "seed": config.seed, "canvas_size": config.canvas_size}
     trainer = Trainer(network, optimizer, device=device, seed=config.seed, config=identity,
                       checkpoint_dir=Path(out) / "checkpoints", checkpoint_every=config.checkpoint_every)  # fmt: skip
     if resume:
@@ -165,12 +163,13 @@ def train_classifier(corpus: Path, out: Path, config: ClassifierConfig = Classif
     trainer.run(config.steps, step, progress)
     manifest = hashlib.sha256((Path(corpus) / "manifest.json").read_bytes()).hexdigest()
     info = {"steps": str(trainer.step), "corpus_manifest_sha256": manifest, "training_fonts": str(len(placed.fonts))}
-    return export_model(network, Path(out) / "model", {"chars": list(placed.chars), "widths": list(config.widths)}, info, WEIGHTS_FILE)
+    saved = {"chars": list(placed.chars), "widths": list(config.widths), "canvas_size": config.canvas_size}
+    return export_model(network, Path(out) / "model", saved, info, WEIGHTS_FILE)
 
 
 def validation_accuracy(reader: CharReader, corpus: Path, progress: Progress = Progress()) -> tuple[float, dict[str, float], list[tuple[str, str, int]]]:
     """Accuracy on the corpus's validation fonts: overall, per character, and the commonest confusions."""
-    placed, masks, labels = _placed(corpus, "validation", progress)
+    placed, masks, labels = _placed(corpus, "validation", reader.canvas, progress)
     truth = [placed.chars[i] for i in labels]
     read = reader.read(masks)
     per_char: dict[str, list[bool]] = {}

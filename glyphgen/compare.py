@@ -6,6 +6,13 @@ seconds, generate seconds per glyph, trainable parameters, peak memory and the
 device it ran on. A backend that raises, runs out of memory or overruns its time
 budget is recorded as failed, with the reason, and the others go on: one bad
 backend never costs the whole comparison.
+
+The cases' truth is drawn on the evaluation canvas, so choose it from the
+backends before making the cases::
+
+    canvas = evaluation_canvas(backends)
+    cases = holdout_cases(folder, reference=reference, canvas=canvas)
+    comparison = compare(cases, backends, mode="holdout")
 """
 
 from __future__ import annotations
@@ -23,11 +30,11 @@ import numpy as np
 
 from . import metrics
 from .backends import available_backends, get_backend
-from .canvas import Canvas
+from .canvas import EVALUATION_SIZE, Canvas
 from .errors import GlyphgenError
-from .evaluate import REFERENCE, Case, on_evaluation_canvas, reference_glyphs, score_glyphs
-from .pipeline import generate_glyphs
+from .evaluate import EVALUATION_CANVAS, REFERENCE, Case, on_evaluation_canvas, reference_glyphs, score_glyphs
 from .progress import Progress
+from .task import generate_glyphs
 
 try:
     import resource
@@ -104,6 +111,11 @@ class Comparison:
     def truth(self) -> dict[str, np.ndarray]:
         return {c: g for case in self.cases for c, g in case.truth.items()}
 
+    @property
+    def canvas(self) -> Canvas:
+        """The evaluation canvas the glyphs were scored on."""
+        return self.cases[0].canvas if self.cases else EVALUATION_CANVAS
+
 
 def backend_of(name: str) -> str:
     """The registered backend a compared name runs: ``NAME``, or ``NAME@VARIANT`` with settings of its own."""
@@ -122,6 +134,27 @@ def resolve_backends(names: Sequence[str]) -> list[str]:
     if not chosen:
         raise GlyphgenError("--backends: name at least one backend, or all.")
     return chosen
+
+
+def model_canvas_size(name: str, settings: Mapping[str, Any]) -> int | None:
+    """The canvas a compared backend draws on: its ``canvas_size`` setting, else its config's; None for the reference baseline."""
+    if name == REFERENCE:
+        return None
+    size = settings.get("canvas_size")
+    if isinstance(size, int) and not isinstance(size, bool):
+        return size
+    return get_backend(backend_of(name)).config_class().canvas_size
+
+
+def evaluation_canvas(backends: Mapping[str, Mapping[str, Any]]) -> Canvas:
+    """The canvas to score ``backends`` (name -> settings) on: EVALUATION_SIZE, or the largest model canvas if larger.
+
+    No model's glyphs are then shrunk to be scored, and models on canvases that
+    divide it are enlarged by a whole factor, exactly: as they were scored before
+    any larger model was compared.
+    """
+    sizes = [size for name, settings in backends.items() if (size := model_canvas_size(name, settings))]
+    return Canvas(max([EVALUATION_SIZE, *sizes]))
 
 
 def run_backend(
@@ -165,7 +198,9 @@ def run_backend(
     return run
 
 
-def _fit_and_draw(run: BackendRun, name: str, settings: Mapping[str, Any], case: Case, seed: int, budget: float | None, progress: Progress) -> dict[str, np.ndarray]:
+def _fit_and_draw(
+    run: BackendRun, name: str, settings: Mapping[str, Any], case: Case, seed: int, budget: float | None, progress: Progress
+) -> dict[str, np.ndarray]:
     backend_class = get_backend(backend_of(name))
     config = backend_class.config_class.from_dict({**settings, "seed": seed}, source=f"{name} settings")
     task = case.task(Canvas(config.canvas_size))
@@ -187,7 +222,7 @@ def _fit_and_draw(run: BackendRun, name: str, settings: Mapping[str, Any], case:
     started = time.perf_counter()
     generated = generate_glyphs(backend, task, case.targets)
     run.generate_seconds += time.perf_counter() - started
-    return {c: on_evaluation_canvas(g[0]) for c, g in zip(case.targets, generated)}
+    return {c: on_evaluation_canvas(g[0], case.canvas) for c, g in zip(case.targets, generated)}
 
 
 def _device_of(config) -> str:
@@ -256,7 +291,7 @@ class PeakMemory:
             if rss is not None:
                 self.peak_mib = max(self.peak_mib, rss) if not math.isnan(self.peak_mib) else rss
 
-    def __enter__(self) -> "PeakMemory":
+    def __enter__(self) -> PeakMemory:
         self.peak_mib = self._rss() or math.nan
         cuda = sys.modules.get("torch")
         if cuda is not None and cuda.cuda.is_available():

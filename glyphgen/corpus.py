@@ -1,83 +1,57 @@
-"""A pretraining corpus of free fonts, assembled from package registries.
+"""The font corpus on disk, as models read it: its manifest, and its glyphs read lazily.
 
-Few-shot models learn what letters are from many fonts. This recipe gathers
-them only from what a fresh machine reaches -- npm's ``@fontsource/*`` packages
-(Google Fonts, as WOFF2) and Debian's ``fonts-*`` packages -- keeps only freely
-licensed ones, and **never** a family of the held-out list kept for independent
-evaluation. Run it as::
+A corpus folder (assembled by :mod:`glyphgen.corpus_recipe`) holds::
 
-    glyphgen corpus build --out datasets/cache/corpus
+    manifest.json           every font: family, source, license, sha256 and split
+    fonts/                  the font files
+    rendered/               each font's glyphs of its script's corpus charset, on the render canvas
+    placed-<S>-<key>/       the same glyphs placed on an S px model canvas like a person's samples (a cache)
 
-Steps, each checked:
+A glyph folder is one uint8 ``.npy`` shard per font, ``(chars, S, S)``, opened
+memory-mapped, beside a small ``index.npz``: the characters, the font ids, the
+canvas, the shard names and which glyphs each font has. 3,755 Chinese characters
+at 128 px are 61.5 MB a font on disk, and in memory only the index and the pages
+a batch touches: 1,000 fonts do not need 61 GB of RAM. Every file is written under
+a temporary name and renamed into place, the index last, so a folder with an index
+is complete; several DDP ranks may place the same corpus at once. Both formats,
+the manifest and the glyph folders, are written and read here; the recipe decides
+what goes in. Use it as::
 
-1. *catalogue*: the Google Fonts catalogue shipped in the npm package
-   ``google-font-metadata`` gives every family, its category and subsets;
-2. *exclude*: every family whose name matches the held-out list is dropped
-   before anything is downloaded (a name that starts with a held-out name, such
-   as "... SC" or "... Two", counts too);
-3. *fetch*: ``npm pack @fontsource/<id>`` (or ``apt-get download``), the Latin
-   regular face converted to TTF;
-4. *verify*: license OFL/Apache (as the package states it), the font's own name
-   table not held out, an outline for every ASCII letter and digit, a real
-   lowercase (caps-only fonts would teach that ``a`` is ``A``);
-5. *manifest*: ``manifest.json`` records each font's family, source, license,
-   sha256 and split (a fixed 10% of families is for validation only);
-6. *render*: ``glyphs.npz`` holds every font's ``latin`` glyphs on the canvas.
-
-The cache folder is git-ignored; the recipe rebuilds it.
+    placed = placed_corpus(folder, Canvas(config.canvas_size), reference_font())
+    train = placed.split("train")                  # no glyph is read
+    batch = train.glyphs[font_rows, char_columns]  # uint8 (..., S, S), read from the shards
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import re
-import subprocess
-import tarfile
-import tempfile
-from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+import shutil
+import uuid
+import zipfile
+from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
-from fontTools.ttLib import TTFont
 
 from . import bitmap
-from .canvas import Canvas
+from .canvas import MEASURE_SIZE, Canvas
 from .charset import get_charset
 from .errors import GlyphgenError
 from .progress import Progress
-from .render import missing_chars, render_glyphs
-from .samples import place_samples
+from .render import render_glyphs
+from .samples import ink_boxes, place_in_boxes
+from .scripts import LATIN, Script
 
-CATALOGUE_PACKAGE = "google-font-metadata@6.0.8"
-FONTSOURCE_MAJOR = "5"
-# Licenses a corpus font may carry: OFL and Apache, and the similarly free ones
-# Debian's font packages use (GPL with or without the font exception, LPPL, ...).
-_FREE_LICENSE = re.compile(
-    r"^(OFL|SIL-OFL|Apache-2\.0|GPL|LGPL|AGPL|LPPL|GUST|MIT|Expat|BSD|Bitstream|DejaVu|Artistic|CC0|CC-BY(-SA)?-[0-9.]+$|public-domain)",
-    re.I,
-)
-# Debian packages with Latin text faces, handwriting and script first. Held-out
-# designs shipped by Debian are not listed, and the name check would refuse them.
-DEBIAN_PACKAGES = (
-    "fonts-sjfonts", "fonts-breip", "fonts-ecolier-court", "fonts-ecolier-lignes-court", "fonts-tlwg-purisa-ttf",
-    "fonts-dustin", "fonts-femkeklaver", "fonts-rufscript", "fonts-staypuft", "fonts-summersby", "fonts-okolaks",
-    "fonts-averia-gwf", "fonts-havana", "fonts-isabella", "fonts-joscelyn", "fonts-levien-typoscript",
-    "fonts-bwht", "fonts-tomsontalks", "fonts-humor-sans", "fonts-klee", "fonts-seto", "fonts-yusei-magic",
-    "fonts-comic-neue", "fonts-urw-base35", "fonts-texgyre", "fonts-cmu", "fonts-freefont-ttf",
-    "fonts-sil-gentiumplus", "fonts-sil-charis", "fonts-sil-andika", "fonts-liberation2", "fonts-dejavu-core",
-    "fonts-aenigma",
-)  # fmt: skip
-_REGULAR_STYLES = ("regular", "book", "roman", "normal", "medium")
-VALIDATION_PERCENT = 10
-_REQUIRED = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-_LOWER, _UPPER = "acemnorsuvwxz", "ACEMNORSUVWXZ"
-# Families whose Latin is not text: barcodes, redaction bars, icon and blank fonts.
-_NOT_TEXT = re.compile(r"barcode|redacted|blank|icons?\b|symbols?\b|emoji|flow circular|flow block|flow rounded", re.I)
+MANIFEST_FILE = "manifest.json"
+RENDERED_FOLDER = "rendered"
+INDEX_FILE = "index.npz"
+LEGACY_RENDERED_FILE = "glyphs.npz"  # the rendered cache before shards: one dense array of every font
+INK_LEVEL = 128  # a rendered pixel this dark (of 255) is ink: a glyph without one is one the font lacks
 
 
 @dataclass(frozen=True)
@@ -92,337 +66,27 @@ class CorpusFont:
     split: str  # "train" or "validation"
 
 
-# -- held-out families -------------------------------------------------------
-
-
 def squash(name: str) -> str:
     """A family name reduced to lowercase letters and digits ("Caveat Brush" -> "caveatbrush")."""
     return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
-def read_heldout(path: Path) -> tuple[str, ...]:
-    """The held-out families, squashed; an unreadable list stops the recipe."""
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise GlyphgenError(f"{path}: cannot read the held-out font list ({exc.strerror or exc}).") from None
-    names = tuple(squash(line) for line in lines if line.strip() and not line.lstrip().startswith("#"))
-    if not names:
-        raise GlyphgenError(f"{path}: the held-out font list names no family.")
-    return names
-
-
-def is_heldout(name: str, heldout: Sequence[str]) -> bool:
-    """True when ``name`` (a family, npm id or file name) is, or starts with, a held-out family."""
-    squashed = squash(name)
-    return any(squashed.startswith(family) for family in heldout)
-
-
-def font_names(path: Path) -> list[str]:
-    """Every name a font calls itself: family, typographic family, full and PostScript names."""
-    names = TTFont(path, lazy=True)["name"]
-    return [str(record) for record in names.names if record.nameID in (1, 4, 6, 16, 21)]
-
-
-# -- the catalogue -------------------------------------------------------------
-
-
-def _npm_pack(spec: str, folder: Path) -> Path:
-    """Download one npm package tarball into ``folder`` (the registry is the only source)."""
-    try:
-        result = subprocess.run(
-            ["npm", "pack", spec, "--loglevel=error", "--pack-destination", str(folder)],
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-    except FileNotFoundError:
-        raise GlyphgenError("npm is not installed; the corpus recipe fetches fonts from the npm registry.") from None
-    if result.returncode != 0:
-        reasons = [line for line in result.stderr.splitlines() if "npm error" in line and "log of this run" not in line]
-        raise GlyphgenError(f"npm pack {spec} failed: {reasons[1 if len(reasons) > 1 else 0][10:] if reasons else result.returncode}")
-    return folder / result.stdout.strip().splitlines()[-1]
-
-
-def _tar_member(tarball: Path, name: str) -> bytes:
-    with tarfile.open(tarball) as archive:
-        member = archive.extractfile(name)
-        if member is None:
-            raise KeyError(name)
-        return member.read()
-
-
-def read_catalogue(scratch: Path) -> list[dict]:
-    """Every Google Fonts family with a Latin subset: id, family, category, weights, styles."""
-    tarball = _npm_pack(CATALOGUE_PACKAGE, scratch)
-    families = json.loads(_tar_member(tarball, "package/data/google-fonts-v1.json"))
-    return [f for f in families.values() if "latin" in f.get("subsets", ())]
-
-
-def select_families(catalogue: Iterable[dict], heldout: Sequence[str], limit: int | None = None) -> list[dict]:
-    """Candidate families: text fonts, none held out; handwriting first, then by a fixed shuffle.
-
-    The shuffle is a hash of the id, so the selection is reproducible and every
-    category is represented whatever the limit.
-    """
-    chosen = [
-        f
-        for f in catalogue
-        if not is_heldout(f["family"], heldout)
-        and not is_heldout(f["id"], heldout)
-        and not _NOT_TEXT.search(f["family"])
-        and not f["family"].endswith(" SC")  # small caps: no lowercase to learn from
-        and 400 in f.get("weights", ())
-        and "normal" in f.get("styles", ())
-    ]
-    chosen.sort(key=lambda f: (f.get("category") != "handwriting", _hash(f["id"])))
-    return chosen[:limit] if limit else chosen
-
-
-def _hash(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def split_of(family_id: str) -> str:
-    """A fixed split by family: the same family is never in both."""
-    return "validation" if int(_hash(family_id)[:8], 16) % 100 < VALIDATION_PERCENT else "train"
-
-
-# -- fetching ------------------------------------------------------------------
-
-
-def fetch_fontsource(family: dict, fonts_dir: Path, scratch: Path) -> tuple[Path, str, str]:
-    """The family's Latin regular face from npm, as TTF; returns (path, license, source)."""
-    try:
-        tarball = _npm_pack(f"@fontsource/{family['id']}@{FONTSOURCE_MAJOR}", scratch)
-    except GlyphgenError as error:
-        if "notarget" not in str(error):
-            raise
-        tarball = _npm_pack(f"@fontsource/{family['id']}", scratch)  # only an older major exists
-    metadata = json.loads(_tar_member(tarball, "package/metadata.json"))
-    license_id = spdx_license(metadata.get("license", ""))
-    woff2 = _tar_member(tarball, f"package/files/{family['id']}-latin-400-normal.woff2")
-    font = TTFont(io.BytesIO(woff2))
-    font.flavor = None
-    target = fonts_dir / f"{family['id']}.ttf"
-    font.save(target)
-    version = json.loads(_tar_member(tarball, "package/package.json")).get("version", "?")
-    tarball.unlink(missing_ok=True)
-    return target, license_id, f"npm:@fontsource/{family['id']}@{version}"
-
-
-def fetch_debian(package: str, fonts_dir: Path, scratch: Path) -> list[tuple[Path, str, str, str]]:
-    """Regular faces of a Debian font package: (path, family, license, source) each.
-
-    ``apt-get download`` fetches the .deb without installing it; its DEP-5
-    copyright file names the licenses. One face per family is kept (the regular
-    one): the corpus wants many designs, not many weights of one.
-    """
-    folder = Path(tempfile.mkdtemp(prefix=f"{package}-", dir=scratch))
-    for command in (["apt-get", "download", package], None):
-        if command is None:
-            break
-        try:
-            result = subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=600)
-        except FileNotFoundError:
-            raise GlyphgenError("apt-get is not available; build with --no-debian.") from None
-        if result.returncode != 0:
-            raise GlyphgenError(f"apt-get download {package} failed: {result.stderr.strip().splitlines()[-1:]}")
-    debs = sorted(folder.glob("*.deb"))
-    if not debs:
-        raise GlyphgenError(f"apt-get download {package} gave no package file")
-    tree = folder / "tree"
-    subprocess.run(["dpkg-deb", "-x", str(debs[0]), str(tree)], check=True, capture_output=True)
-    version = debs[0].name.split("_")[1] if debs[0].name.count("_") >= 2 else "?"
-    licenses = sorted({lic for doc in tree.glob("usr/share/doc/*/copyright") for lic in debian_licenses(doc.read_text("utf-8", "replace"))})
-    by_family: dict[str, list[Path]] = {}
-    for path in sorted(tree.rglob("*")):
-        if path.suffix.lower() in (".ttf", ".otf") and path.is_file():
-            try:
-                names = TTFont(path, lazy=True)["name"]
-                family = str(names.getDebugName(16) or names.getDebugName(1) or path.stem)
-            except Exception:
-                continue
-            by_family.setdefault(family, []).append(path)
-    faces = []
-    for family, paths in by_family.items():
-        regular = [p for p in paths if _style(p) in _REGULAR_STYLES] or paths
-        source_path = regular[0]
-        target = fonts_dir / f"debian-{package[len('fonts-'):]}-{squash(family)}{source_path.suffix.lower()}"
-        target.write_bytes(source_path.read_bytes())
-        faces.append((target, family, ", ".join(licenses), f"debian:{package}@{version}"))
-    return faces
-
-
-_LICENSE_PHRASES = (
-    ("open font license", "OFL"),
-    ("apache license", "Apache-2.0"),
-    ("lesser general public license", "LGPL"),
-    ("general public license", "GPL"),
-    ("latex project public license", "LPPL"),
-    ("public domain", "public-domain"),
-)
-
-
-def debian_licenses(copyright_text: str) -> list[str]:
-    """The licenses a Debian copyright file gives the package's own files.
-
-    Machine-readable (DEP-5) files: the ``License`` of every ``Files`` stanza
-    except those covering only ``debian/*`` packaging. Older free-text files:
-    the licenses they name.
-    """
-    found = []
-    for stanza in re.split(r"\n\s*\n", copyright_text):
-        fields = dict(re.findall(r"^([A-Za-z-]+):[ \t]*(.*)$", stanza, re.M))
-        files = fields.get("Files", "").split()
-        if files and fields.get("License") and not all(f.startswith("debian/") for f in files):
-            found.append(fields["License"].split()[0])
-    if found:
-        return sorted(set(found))
-    lowered = " ".join(copyright_text.lower().split())
-    for phrase, license_id in _LICENSE_PHRASES:
-        if phrase in lowered:
-            return [license_id]
-    return []
-
-
-def _style(path: Path) -> str:
-    names = TTFont(path, lazy=True)["name"]
-    return str(names.getDebugName(17) or names.getDebugName(2) or "").strip().lower()
-
-
-def spdx_license(stated: object) -> str:
-    """A package's license statement as an SPDX id where we recognise it, else as stated."""
-    text = stated.get("type", "") if isinstance(stated, dict) else str(stated or "")
-    squashed = squash(text)
-    if squashed in ("ofl11", "silopenfontlicense11") or "openfontlicense" in squashed and "11" in squashed:
-        return "OFL-1.1"
-    if squashed.startswith("apache") and "20" in squashed:
-        return "Apache-2.0"
-    return text
-
-
-def is_free_license(license_ids: str) -> bool:
-    """True when every license named (``A, B``) is OFL, Apache or similarly free."""
-    ids = [part.strip() for part in license_ids.split(",") if part.strip()]
-    return bool(ids) and all(_FREE_LICENSE.match(part) for part in ids)
-
-
-def verify_font(path: Path, license_id: str, heldout: Sequence[str]) -> str | None:
-    """Why a fetched font may not enter the corpus, or None when it may."""
-    if not is_free_license(license_id):
-        return f"license {license_id or 'unknown'} is not a free font license"
-    try:
-        names = font_names(path)
-    except Exception as exc:  # a font fontTools cannot read is no training data
-        return f"unreadable ({exc})"
-    held = [name for name in names if is_heldout(name, heldout)]
-    if held:
-        return f"its name table says {held[0]!r}, a held-out family"
-    lacking = missing_chars(path, _REQUIRED)
-    if lacking:
-        return f"no outline for {''.join(lacking[:10])}"
-    if is_caps_only(path):
-        return "caps only (its lowercase is as tall as its capitals)"
-    return None
-
-
-def is_caps_only(path: Path) -> bool:
-    """Lowercase as tall as the capitals: caps-only or small-caps fonts."""
-    canvas = Canvas(64)
-    glyphs = render_glyphs(path, _LOWER + _UPPER, canvas)
-    lower = [bitmap.ink_height(g) for g in glyphs[: len(_LOWER)]]
-    upper = [bitmap.ink_height(g) for g in glyphs[len(_LOWER) :]]
-    ratios = [lo / up for lo, up in zip(lower, upper) if up > 0]
-    return bool(ratios) and float(np.median(ratios)) > 0.85
-
-
-# -- the whole recipe ------------------------------------------------------------
-
-
-def build_corpus(
-    out: Path,
-    heldout_path: Path,
-    *,
-    limit: int | None = None,
-    debian: bool = True,
-    jobs: int = 4,
-    canvas_size: int = 128,
-    progress: Progress = Progress(),
-) -> list[CorpusFont]:
-    """Fetch, verify, record and render a corpus into ``out``; returns the manifest."""
-    heldout = read_heldout(heldout_path)
-    out = Path(out)
-    fonts_dir = out / "fonts"
-    fonts_dir.mkdir(parents=True, exist_ok=True)
-    fonts: list[CorpusFont] = []
-    skipped: list[str] = []
-
-    def admit(path: Path, family: str, font_id: str, category: str, license_id: str, source: str) -> None:
-        problem = verify_font(path, license_id, heldout)
-        if problem is None and any(squash(f.family) == squash(family) for f in fonts):
-            problem = "the same design is already in the corpus"
-        if problem:
-            path.unlink(missing_ok=True)
-            skipped.append(f"{font_id}: {problem}")
-            return
-        fonts.append(
-            CorpusFont(family, font_id, category, license_id, source, str(path.relative_to(out)), _hash_file(path), split_of(squash(family)))
-        )
-
-    with tempfile.TemporaryDirectory(prefix="glyphgen-corpus-") as scratch:
-        families = select_families(read_catalogue(Path(scratch)), heldout, limit)
-
-        def guarded(fetch):
-            """``fetch(item, fonts_dir, scratch)`` returning ``(item, result or the exception)``."""
-
-            def run(item):
-                try:
-                    return item, fetch(item, fonts_dir, Path(scratch))
-                except Exception as exc:  # one broken package must not end a long download
-                    return item, exc
-
-            return run
-
-        with progress.stage("npm", total=len(families)), ThreadPoolExecutor(max_workers=jobs) as pool:
-            for family, result in pool.map(guarded(fetch_fontsource), families):
-                if isinstance(result, Exception):
-                    skipped.append(f"{family['id']}: not fetched ({type(result).__name__}: {result})")
-                else:
-                    admit(result[0], family["family"], family["id"], family.get("category", ""), result[1], result[2])
-                progress.advance()
-
-        packages = DEBIAN_PACKAGES if debian else ()
-
-        with progress.stage("debian", total=len(packages)), ThreadPoolExecutor(max_workers=jobs) as pool:
-            for package, result in pool.map(guarded(fetch_debian), packages):
-                if isinstance(result, Exception):
-                    skipped.append(f"{package}: not fetched ({type(result).__name__}: {result})")
-                else:
-                    for path, family, license_id, source in result:
-                        if is_heldout(family, heldout):  # checked again by name table in admit
-                            path.unlink(missing_ok=True)
-                            skipped.append(f"{package}/{squash(family)}: a held-out family")
-                            continue
-                        admit(path, family, f"{package}/{squash(family)}", "debian", license_id, source)
-                progress.advance()
-    write_manifest(out, fonts, skipped)
-    render_corpus(out, fonts, Canvas(canvas_size), progress)
-    return fonts
-
-
-def _hash_file(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def write_manifest(out: Path, fonts: Sequence[CorpusFont], skipped: Sequence[str]) -> Path:
+# -- the manifest -----------------------------------------------------------------
+
+
+def write_manifest(out: Path, fonts: Sequence[CorpusFont], skipped: Sequence[str], *, catalogue: str = "") -> Path:
+    """``manifest.json``: the fonts (by id), what was skipped and why, and the catalogue they were chosen from."""
     manifest = {
         "recipe": "glyphgen corpus build",
-        "catalogue": CATALOGUE_PACKAGE,
+        "catalogue": catalogue,
         "fonts": [asdict(f) for f in sorted(fonts, key=lambda f: f.id)],
         "skipped": sorted(skipped),
     }
-    path = out / "manifest.json"
+    path = Path(out) / MANIFEST_FILE
     temporary = path.with_suffix(".json.tmp")
     temporary.write_text(json.dumps(manifest, indent=1, ensure_ascii=False))
     temporary.replace(path)
@@ -430,7 +94,7 @@ def write_manifest(out: Path, fonts: Sequence[CorpusFont], skipped: Sequence[str
 
 
 def read_manifest(out: Path) -> list[CorpusFont]:
-    path = Path(out) / "manifest.json"
+    path = Path(out) / MANIFEST_FILE
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         return [CorpusFont(**entry) for entry in data["fonts"]]
@@ -440,28 +104,213 @@ def read_manifest(out: Path) -> list[CorpusFont]:
         raise GlyphgenError(f"{path}: not a corpus manifest ({exc}).") from None
 
 
-def render_corpus(out: Path, fonts: Sequence[CorpusFont], canvas: Canvas, progress: Progress = Progress()) -> Path:
-    """Render every font's ``latin`` glyphs on ``canvas`` into ``glyphs.npz`` (uint8, no pickles)."""
-    chars = get_charset("latin").inked_chars
-    stack = np.zeros((len(fonts), len(chars), canvas.size, canvas.size), dtype=np.uint8)
+# -- glyph folders: one shard per font, an index, read lazily -------------------------
+
+
+class ShardedGlyphs:
+    """A uint8 ``(fonts, chars, S, S)`` array kept on disk as one ``.npy`` shard per font.
+
+    Indexing reads only what it names: ``glyphs[fonts, chars]`` with integer arrays
+    that broadcast (as numpy's fancy indexing) gathers those glyphs into an
+    ndarray, ``glyphs[i]`` is font ``i``'s shard memory-mapped, and
+    ``glyphs[rows]`` stacks whole fonts. At most OPEN_SHARDS shards stay mapped at
+    once: each mapping holds a file descriptor, and a corpus may have thousands.
+    """
+
+    OPEN_SHARDS = 128
+    dtype = np.dtype(np.uint8)
+    ndim = 4
+
+    def __init__(self, paths: Sequence[Path], chars: int, size: int):
+        self.paths = tuple(Path(p) for p in paths)
+        self.shape = (len(self.paths), chars, size, size)
+        self._mapped: OrderedDict[Path, np.memmap] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __repr__(self) -> str:
+        return f"ShardedGlyphs(shape={self.shape}, folder={self.paths[0].parent if self.paths else None})"
+
+    def __getstate__(self) -> dict:  # pickled (e.g. to a worker process) without its open mappings
+        return {**self.__dict__, "_mapped": OrderedDict()}
+
+    def select(self, rows: Sequence[int]) -> ShardedGlyphs:
+        """The fonts at ``rows``, still unread."""
+        return ShardedGlyphs([self.paths[i] for i in rows], self.shape[1], self.shape[2])
+
+    def shard(self, row: int) -> np.memmap:
+        """Font ``row``'s glyphs ``(chars, S, S)``, memory-mapped."""
+        path = self.paths[row]
+        mapped = self._mapped.pop(path, None)
+        if mapped is None:
+            try:
+                mapped = np.load(path, mmap_mode="r", allow_pickle=False)
+            except (OSError, ValueError) as exc:
+                raise GlyphgenError(f"{path}: cannot read this glyph shard ({exc}); delete its folder to rebuild it.") from None
+            if mapped.shape != self.shape[1:] or mapped.dtype != self.dtype:
+                raise GlyphgenError(f"{path}: a glyph shard of {mapped.dtype} {mapped.shape}, not uint8 {self.shape[1:]}; delete its folder to rebuild it.")
+        self._mapped[path] = mapped
+        while len(self._mapped) > self.OPEN_SHARDS:
+            self._mapped.popitem(last=False)
+        return mapped
+
+    def __getitem__(self, key) -> np.ndarray:
+        key = key if isinstance(key, tuple) else (key,)
+        fonts, chars, pixels = key[0], key[1] if len(key) > 1 else None, key[2:]
+        if isinstance(fonts, (int, np.integer)):
+            return self.shard(range(len(self))[fonts])[key[1:]]
+        rows = np.arange(len(self))[fonts]  # numpy's own checks: bounds, negative rows, masks, slices
+        if chars is None:
+            return np.stack([self.shard(int(row)) for row in rows]) if len(rows) else np.zeros((0, *self.shape[1:]), self.dtype)
+        if isinstance(chars, slice) or chars is Ellipsis:
+            raise TypeError("index a ShardedGlyphs by fonts and characters with integer arrays (glyphs[fonts, chars])")
+        rows, columns = np.broadcast_arrays(rows, np.asarray(chars))
+        if columns.dtype.kind not in "iu":
+            raise TypeError(f"character indices must be integers, not {columns.dtype}")
+        out = np.empty(rows.shape + self.shape[2:], self.dtype)
+        flat_rows, flat_columns, flat_out = rows.ravel(), columns.ravel(), out.reshape(-1, *self.shape[2:])
+        order = np.argsort(flat_rows, kind="stable")  # one pass over each font's shard
+        fonts_read, starts = np.unique(flat_rows[order], return_index=True)
+        for row, picked in zip(fonts_read, np.split(order, starts[1:])):
+            flat_out[picked] = self.shard(int(row))[flat_columns[picked]]
+        return out[(slice(None),) * rows.ndim + tuple(pixels)] if pixels else out
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        """Every glyph in memory (the whole corpus: mind its size)."""
+        whole = self[np.arange(len(self))]
+        return whole if dtype is None else whole.astype(dtype)
+
+
+@dataclass
+class GlyphFolder:
+    """A glyph folder as its index describes it: lazy ``glyphs``, and ``present`` in memory."""
+
+    folder: Path
+    glyphs: ShardedGlyphs
+    present: np.ndarray  # (fonts, chars) bool: the font has this glyph
+    chars: tuple[str, ...]
+    font_ids: list[str]
+    canvas: Canvas
+
+    @classmethod
+    def open(cls, folder: Path) -> GlyphFolder:
+        """The glyph folder ``folder``; FileNotFoundError when it has no index (not written, or not finished)."""
+        path = Path(folder) / INDEX_FILE
+        try:
+            with np.load(path, allow_pickle=False) as index:
+                chars = tuple(chr(c) for c in index["chars"])
+                size, em_bottom, em_top, units_per_em = index["canvas"].tolist()
+                canvas = Canvas(int(size), em_bottom, em_top, int(units_per_em))
+                shards = [path.parent / str(name) for name in index["shards"]]
+                font_ids = [str(i) for i in index["font_ids"]]
+                present = index["present"].astype(bool)
+        except FileNotFoundError:
+            raise
+        except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+            raise GlyphgenError(f"{path}: not a glyph index ({exc}); delete its folder to rebuild it.") from None
+        return cls(Path(folder), ShardedGlyphs(shards, len(chars), canvas.size), present, chars, font_ids, canvas)
+
+    def row_of(self, font_id: str) -> int:
+        try:
+            return self.font_ids.index(font_id)
+        except ValueError:
+            raise GlyphgenError(f"{self.folder}: font {font_id} of the manifest is not rendered here; run `glyphgen corpus build` again.") from None
+
+
+def _scratch_name(path: Path) -> Path:
+    """A temporary name beside ``path`` that no other process, on this machine or another, uses."""
+    return path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
+
+
+def _write_atomically(path: Path, write) -> None:
+    """``write(file)`` into a temporary file of this process, renamed to ``path``: readers never see half a file."""
+    scratch = _scratch_name(path)
+    try:
+        with open(scratch, "wb") as file:
+            write(file)
+        os.replace(scratch, path)
+    finally:
+        scratch.unlink(missing_ok=True)
+
+
+def write_shard(path: Path, glyphs: np.ndarray) -> None:
+    _write_atomically(path, lambda file: np.save(file, np.ascontiguousarray(glyphs, dtype=np.uint8), allow_pickle=False))
+
+
+def write_index(folder: Path, *, chars: Sequence[str], font_ids: Sequence[str], shards: Sequence[str], present: np.ndarray, canvas: Canvas) -> None:
+    """The index of a glyph folder whose shards are all written: the folder is complete once it exists."""
+    fields = {
+        "chars": np.array([ord(c) for c in chars], dtype=np.int32),
+        "font_ids": np.array(list(font_ids), dtype=str),
+        "shards": np.array(list(shards), dtype=str),
+        "present": np.asarray(present, dtype=bool),
+        "canvas": np.array([canvas.size, canvas.em_bottom, canvas.em_top, canvas.units_per_em], dtype=np.float64),
+    }
+    _write_atomically(Path(folder) / INDEX_FILE, lambda file: np.savez_compressed(file, **fields))
+
+
+def _shard_name(row: int) -> str:
+    return f"{row:05d}.npy"
+
+
+# -- rendering ------------------------------------------------------------------------
+
+
+def render_corpus(
+    out: Path, fonts: Sequence[CorpusFont], canvas: Canvas, progress: Progress = Progress(), *, script: Script = LATIN, replace: bool = True
+) -> Path:
+    """Render every font's glyphs of ``script``'s corpus charset on ``canvas`` into ``out/rendered``.
+
+    The new folder is assembled beside the old one and swapped in whole, so an
+    interrupted render leaves the previous one in place. Unless ``replace``, a
+    rendering another process put in place meanwhile is kept (it renders the same).
+    """
+    out = Path(out)
+    chars = get_charset(script.corpus.charset).inked_chars
+    folder = out / RENDERED_FOLDER
+    scratch = _scratch_name(folder)
+    scratch.mkdir(parents=True)
+    present = np.zeros((len(fonts), len(chars)), dtype=bool)
     with progress.stage("render", total=len(fonts)):
         for i, font in enumerate(fonts):
-            stack[i] = np.round(render_glyphs(Path(out) / font.file, chars, canvas) * 255)
+            glyphs = np.round(render_glyphs(out / font.file, chars, canvas) * 255).astype(np.uint8)
+            present[i] = (glyphs >= INK_LEVEL).any(axis=(1, 2))
+            write_shard(scratch / _shard_name(i), glyphs)
             progress.advance()
-    path = Path(out) / "glyphs.npz"
-    temporary = path.with_name("glyphs.tmp.npz")
-    np.savez_compressed(
-        temporary,
-        glyphs=stack,
-        chars=np.array([ord(c) for c in chars], dtype=np.int32),
-        font_ids=np.array([f.id for f in fonts]),
-        canvas=np.array([canvas.size, canvas.em_bottom, canvas.em_top, canvas.units_per_em], dtype=np.float64),
-    )
-    temporary.replace(path)
-    return path
+    write_index(scratch, chars=chars, font_ids=[f.id for f in fonts], shards=[_shard_name(i) for i in range(len(fonts))], present=present, canvas=canvas)
+    retired = scratch.with_suffix(".old")
+    if folder.exists() and replace:
+        folder.rename(retired)
+    try:
+        scratch.rename(folder)
+    except OSError:  # not replacing, and another process renamed its own in first
+        shutil.rmtree(scratch)
+    shutil.rmtree(retired, ignore_errors=True)
+    return folder
 
 
-# -- the corpus as a model sees it ------------------------------------------
+def rendered_corpus(out: Path, fonts: Sequence[CorpusFont], progress: Progress = Progress()) -> GlyphFolder:
+    """The rendered glyphs of ``out``; a corpus rendered in the old one-array format is rendered again, at its canvas."""
+    out = Path(out)
+    try:
+        return GlyphFolder.open(out / RENDERED_FOLDER)
+    except FileNotFoundError:
+        pass
+    legacy = out / LEGACY_RENDERED_FILE
+    try:
+        with np.load(legacy, allow_pickle=False) as old:  # an npz member is read only when asked for: the canvas, not the glyphs
+            size, em_bottom, em_top, units_per_em = old["canvas"].tolist()
+    except FileNotFoundError:
+        raise GlyphgenError(f"{out / RENDERED_FOLDER / INDEX_FILE}: the corpus is not rendered; run `glyphgen corpus build` again.") from None
+    except (OSError, KeyError, ValueError) as exc:
+        raise GlyphgenError(f"{legacy}: not a rendered corpus ({exc}); run `glyphgen corpus build` again.") from None
+    progress.log(f"{legacy}: the corpus was rendered in an older format; rendering it again into {out / RENDERED_FOLDER} (the old file may be deleted).")
+    render_corpus(out, fonts, Canvas(int(size), em_bottom, em_top, int(units_per_em)), progress, replace=False)  # ranks may all get here
+    return GlyphFolder.open(out / RENDERED_FOLDER)
+
+
+# -- the corpus as a model sees it ------------------------------------------------------
 
 
 @dataclass
@@ -471,58 +320,85 @@ class PlacedCorpus:
     A model learns to map reference glyphs to glyphs *as ingest delivers them*
     (one scale for the whole set, each glyph at its reference glyph's anchor), so
     each font goes through :func:`glyphgen.samples.place_samples` like a photo
-    set would. ``glyphs`` is uint8 ``(fonts, chars, S, S)``; ``present`` marks the
-    glyphs a font actually has.
+    set would. ``glyphs`` is uint8 ``(fonts, chars, S, S)``, read from disk where
+    indexed (:class:`ShardedGlyphs`); ``present`` marks the glyphs a font has.
     """
 
-    glyphs: np.ndarray
+    glyphs: ShardedGlyphs
     present: np.ndarray
     chars: tuple[str, ...]
     fonts: list[CorpusFont]
     canvas: Canvas
 
-    def split(self, name: str) -> "PlacedCorpus":
+    def split(self, name: str) -> PlacedCorpus:
+        """The fonts of split ``name`` ("train" or "validation"); reads no glyph."""
         keep = [i for i, f in enumerate(self.fonts) if f.split == name]
-        return PlacedCorpus(self.glyphs[keep], self.present[keep], self.chars, [self.fonts[i] for i in keep], self.canvas)
+        return PlacedCorpus(self.glyphs.select(keep), self.present[keep], self.chars, [self.fonts[i] for i in keep], self.canvas)
 
 
 def placed_corpus(out: Path, canvas: Canvas, reference: Path, progress: Progress = Progress()) -> PlacedCorpus:
-    """The corpus in ``out`` placed on ``canvas`` against ``reference``; cached beside the manifest."""
+    """The corpus in ``out`` placed on ``canvas`` against ``reference``; cached beside the manifest, opened lazily."""
     out = Path(out)
     fonts = read_manifest(out)
-    rendered_path = out / "glyphs.npz"
+    rendered = rendered_corpus(out, fonts, progress)
+    identity = [
+        [[f.id, f.sha256] for f in fonts],
+        "".join(rendered.chars),
+        [rendered.canvas.size, rendered.canvas.em_bottom, rendered.canvas.em_top],
+        [canvas.size, canvas.em_bottom, canvas.em_top],
+        file_sha256(reference),
+    ]
+    key = hashlib.sha256(json.dumps(identity).encode()).hexdigest()[:16]
+    folder = out / f"placed-{canvas.size}-{key}"
     try:
-        rendered = np.load(rendered_path)
+        placed = GlyphFolder.open(folder)
     except FileNotFoundError:
-        raise GlyphgenError(f"{rendered_path}: the corpus is not rendered; run `glyphgen corpus build` again.") from None
-    chars = tuple(chr(c) for c in rendered["chars"])
-    key = _hash(json.dumps([[f.sha256 for f in fonts], canvas.size, canvas.em_bottom, canvas.em_top, _hash_file(reference)]))[:16]
-    cache = out / f"placed-{canvas.size}-{key}.npz"
-    if cache.is_file():
-        data = np.load(cache)
-        return PlacedCorpus(data["glyphs"], data["present"], chars, fonts, canvas)
+        placed = _place(folder, fonts, rendered, canvas, reference, progress)
+    return PlacedCorpus(placed.glyphs, placed.present, placed.chars, fonts, canvas)
 
-    ids = list(rendered["font_ids"])
-    stack = rendered["glyphs"]  # an npz member is decompressed on every access: once
-    measure = canvas.scaled(512)
-    reference_glyphs = dict(zip(chars, render_glyphs(reference, chars, measure)))
-    glyphs = np.zeros((len(fonts), len(chars), canvas.size, canvas.size), dtype=np.uint8)
-    present = np.zeros((len(fonts), len(chars)), dtype=bool)
+
+def _place(folder: Path, fonts: Sequence[CorpusFont], rendered: GlyphFolder, canvas: Canvas, reference: Path, progress: Progress) -> GlyphFolder:
+    """Place every font's rendered ink on ``canvas`` into ``folder``, one shard a font.
+
+    A shard already there was written whole by an earlier, interrupted run (or by
+    another rank placing the same corpus): it is kept, not placed again.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    chars = rendered.chars
+    rows = [rendered.row_of(font.id) for font in fonts]
+    measure = canvas.scaled(MEASURE_SIZE)
+    boxes = _reference_boxes(reference, chars, measure)
     with progress.stage("place", total=len(fonts)):
-        for i, font in enumerate(fonts):
-            images = stack[ids.index(font.id)]
-            inks = {}
-            for j, char in enumerate(chars):
-                mask = images[j] >= 128
-                box = bitmap.ink_bbox(mask)
-                if box is not None:
-                    inks[char] = (Path(font.file), mask[box[0] : box[1], box[2] : box[3]])
-            for char, sample in place_samples(inks, reference_glyphs, measure).samples.items():
-                j = chars.index(char)
-                glyphs[i, j] = np.round(sample.on_canvas(canvas) * 255)
-                present[i, j] = True
+        for i, (font, row) in enumerate(zip(fonts, rows)):
+            shard = folder / _shard_name(i)
+            if not shard.exists():
+                write_shard(shard, _place_font(font, rendered.glyphs.shard(row), chars, boxes, measure, canvas))
             progress.advance()
-    scratch = cache.with_name(f"{cache.stem}.{os.getpid()}.tmp.npz")  # every DDP rank places it; each renames its own
-    np.savez(scratch, glyphs=glyphs, present=present)
-    scratch.replace(cache)
-    return PlacedCorpus(glyphs, present, chars, fonts, canvas)
+    shards = [_shard_name(i) for i in range(len(fonts))]
+    # A glyph is placed exactly where the rendering has ink: what the font has is what the rendering found.
+    write_index(folder, chars=chars, font_ids=[f.id for f in fonts], shards=shards, present=rendered.present[rows], canvas=canvas)
+    return GlyphFolder.open(folder)
+
+
+def _reference_boxes(reference: Path, chars: Sequence[str], measure: Canvas, batch: int = 256) -> dict:
+    """The reference glyphs' ink boxes on ``measure``, rendered a batch at a time (3,755 measuring-size glyphs would take 4 GB)."""
+    boxes = {}
+    for start in range(0, len(chars), batch):
+        part = chars[start : start + batch]
+        boxes.update(ink_boxes(dict(zip(part, render_glyphs(reference, part, measure)))))
+    return boxes
+
+
+def _place_font(font: CorpusFont, rendered: np.ndarray, chars: Sequence[str], boxes: dict, measure: Canvas, canvas: Canvas) -> np.ndarray:
+    """One font's rendered glyphs ``(chars, S', S')`` cropped to their ink and placed on ``canvas`` as a sample set."""
+    inks = {}
+    for j, char in enumerate(chars):
+        mask = rendered[j] >= INK_LEVEL
+        box = bitmap.ink_bbox(mask)
+        if box is not None:
+            inks[char] = (Path(font.file), mask[box[0] : box[1], box[2] : box[3]])
+    placed = np.zeros((len(chars), canvas.size, canvas.size), dtype=np.uint8)
+    index = {char: j for j, char in enumerate(chars)}
+    for char, sample in place_in_boxes(inks, boxes, measure).samples.items():
+        placed[index[char]] = np.round(sample.on_canvas(canvas) * 255)
+    return placed

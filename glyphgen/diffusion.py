@@ -24,13 +24,13 @@ class NoiseSchedule:
     betas: torch.Tensor  # (T,) float64
 
     @classmethod
-    def linear(cls, steps: int = 1000, start: float = 1e-4, end: float = 0.02) -> "NoiseSchedule":
+    def linear(cls, steps: int = 1000, start: float = 1e-4, end: float = 0.02) -> NoiseSchedule:
         """Ho et al.'s schedule, its end points scaled so that any ``steps`` reaches the same noise level."""
         scale = 1000 / steps
         return cls(torch.linspace(start * scale, end * scale, steps, dtype=torch.float64))
 
     @classmethod
-    def cosine(cls, steps: int = 1000, offset: float = 0.008) -> "NoiseSchedule":
+    def cosine(cls, steps: int = 1000, offset: float = 0.008) -> NoiseSchedule:
         """Nichol & Dhariwal's schedule: abar follows a squared cosine, so no step destroys too much at once."""
         t = torch.linspace(0, steps, steps + 1, dtype=torch.float64) / steps
         abar = torch.cos((t + offset) / (1 + offset) * math.pi / 2) ** 2
@@ -71,7 +71,9 @@ class NoiseSchedule:
         variance = beta * (1 - abar_prev) / (1 - abar)
         return mean + variance.sqrt() * torch.randn(x_t.shape, generator=generator, device=x_t.device, dtype=x_t.dtype)
 
-    def ddim_step(self, x_t: torch.Tensor, noise: torch.Tensor, t: int, t_prev: int, eta: float = 0.0, generator: torch.Generator | None = None) -> torch.Tensor:
+    def ddim_step(
+        self, x_t: torch.Tensor, noise: torch.Tensor, t: int, t_prev: int, eta: float = 0.0, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
         """One DDIM jump ``x_t -> x_{t_prev}`` (``t_prev`` -1: to the clean image)."""
         n = x_t.shape[0]
         abar = self._abar(torch.full((n,), t, device=x_t.device), x_t)
@@ -84,7 +86,9 @@ class NoiseSchedule:
         return abar_prev.sqrt() * x0 + direction + sigma * fresh
 
 
-def ddpm_sample(model: NoisePredictor, schedule: NoiseSchedule, shape: tuple[int, ...], *, device: torch.device, generator: torch.Generator | None = None) -> torch.Tensor:
+def ddpm_sample(
+    model: NoisePredictor, schedule: NoiseSchedule, shape: tuple[int, ...], *, device: torch.device, generator: torch.Generator | None = None
+) -> torch.Tensor:
     """Draw ``shape`` samples by walking every step of the schedule back from pure noise."""
     x = torch.randn(shape, generator=generator, device=device)
     for t in reversed(range(schedule.steps)):

@@ -13,9 +13,11 @@ never on characters it was fitted on. Two kinds of case provide them:
   and they are compared with the person's own images, placed with the scale
   fitted on the rest (a held-out image influences nothing the backend sees).
 
-Scores are taken on one evaluation canvas (a backend's smaller canvas is
-enlarged to it) by :mod:`glyphgen.metrics`, plus the content accuracy of
-:mod:`glyphgen.classifier`.
+Scores are taken on one evaluation canvas by :mod:`glyphgen.metrics`, plus the
+content accuracy of :mod:`glyphgen.classifier`. The truth of a case is drawn on
+it, so it is chosen before the cases are made: at least EVALUATION_SIZE pixels,
+as large as the largest canvas compared (:func:`glyphgen.compare.evaluation_canvas`);
+every backend's glyphs are brought to it (:func:`on_evaluation_canvas`).
 """
 
 from __future__ import annotations
@@ -30,15 +32,15 @@ import numpy as np
 
 from . import bitmap, metrics
 from .backends import FewShotTask
-from .canvas import Canvas
+from .canvas import EVALUATION_SIZE, Canvas
 from .charset import get_charset
 from .errors import GlyphgenError
-from .pipeline import task_for
 from .render import render_glyphs, require_chars
 from .samples import place_inks, read_inks
-from .synthetic import SAMPLE_CHARS, write_samples
+from .synthetic import write_samples
+from .task import task_for
 
-EVALUATION_CANVAS = Canvas(128)
+EVALUATION_CANVAS = Canvas(EVALUATION_SIZE)  # the evaluation canvas unless a compared model draws larger
 REFERENCE = "reference"  # the no-style baseline: the reference font's glyph as it is
 
 
@@ -49,9 +51,10 @@ class Case:
     name: str
     fit_chars: tuple[str, ...]
     targets: tuple[str, ...]
-    truth: dict[str, np.ndarray]  # on EVALUATION_CANVAS
+    truth: dict[str, np.ndarray]  # on ``canvas``
     reference: Path
     make_task: Callable[[Canvas], FewShotTask]
+    canvas: Canvas = EVALUATION_CANVAS  # the evaluation canvas: the truth's, and where drawn glyphs are scored
     _tasks: dict[int, FewShotTask] = field(default_factory=dict)
 
     def task(self, canvas: Canvas) -> FewShotTask:
@@ -66,14 +69,18 @@ def truth_case(
     folder: Path,
     *,
     photo: bool = False,
-    sample_chars: Sequence[str] = SAMPLE_CHARS,
+    sample_chars: Sequence[str] | None = None,
     charset: str = "latin",
     reference: Path,
     seed: int = 0,
+    canvas: Canvas = EVALUATION_CANVAS,
 ) -> Case:
-    """Write ``font``'s ``sample_chars`` as sample images into ``folder``; the rest of ``charset`` are the targets."""
+    """Write ``font``'s ``sample_chars`` (default: its script's recommended samples) as sample images into ``folder``; the rest of ``charset`` are the targets.
+
+    The truth is drawn on ``canvas``, the evaluation canvas.
+    """
     chosen = get_charset(charset)
-    sample_chars = tuple(dict.fromkeys(sample_chars))
+    sample_chars = tuple(dict.fromkeys(chosen.script.recommended_samples if sample_chars is None else sample_chars))
     outside = [c for c in sample_chars if c not in chosen.inked_chars]
     if outside or len(sample_chars) < 2:
         problem = f"{outside[0]!r} is not an inked character of the {chosen.name} charset" if outside else "name at least 2 characters"
@@ -81,12 +88,12 @@ def truth_case(
     require_chars(font, chosen.inked_chars, "the --truth font")
     require_chars(reference, chosen.inked_chars, f"the reference font (for the {chosen.name} charset)")
     write_samples(font, folder, sample_chars, photo=photo, seed=seed)
-    samples = place_inks(read_inks(folder, chosen), reference, EVALUATION_CANVAS)
-    on_canvas = samples.on_canvas(EVALUATION_CANVAS)
-    calibration = metrics.calibrate(on_canvas, font, EVALUATION_CANVAS)
+    samples = place_inks(read_inks(folder, chosen), reference, canvas)
+    on_canvas = samples.on_canvas(canvas)
+    calibration = metrics.calibrate(on_canvas, font, canvas)
     targets = tuple(c for c in chosen.inked_chars if c not in on_canvas)
-    truth = dict(zip(targets, metrics.true_glyphs(font, targets, EVALUATION_CANVAS, calibration)))
-    return Case(Path(font).stem, samples.chars, targets, truth, reference, lambda canvas: task_for(samples, chosen, reference, canvas))
+    truth = dict(zip(targets, metrics.true_glyphs(font, targets, canvas, calibration)))
+    return Case(Path(font).stem, samples.chars, targets, truth, reference, lambda model: task_for(samples, chosen, reference, model), canvas)
 
 
 def folds_of(chars: Sequence[str], folds: int, seed: int) -> list[tuple[str, ...]]:
@@ -96,8 +103,8 @@ def folds_of(chars: Sequence[str], folds: int, seed: int) -> list[tuple[str, ...
     return [tuple(order[i::folds]) for i in range(folds)]
 
 
-def holdout_cases(folder: Path, *, folds: int = 5, charset: str = "latin", reference: Path, seed: int = 0) -> list[Case]:
-    """A person's samples in ``folder`` as ``folds`` cases, each holding out its share of the characters."""
+def holdout_cases(folder: Path, *, folds: int = 5, charset: str = "latin", reference: Path, seed: int = 0, canvas: Canvas = EVALUATION_CANVAS) -> list[Case]:
+    """A person's samples in ``folder`` as ``folds`` cases, each holding out its share of the characters (truth on ``canvas``)."""
     chosen = get_charset(charset)
     require_chars(reference, chosen.inked_chars, f"the reference font (for the {chosen.name} charset)")
     inks = read_inks(folder, chosen)
@@ -107,33 +114,35 @@ def holdout_cases(folder: Path, *, folds: int = 5, charset: str = "latin", refer
         raise GlyphgenError(f"{folder}: {len(inks)} samples are too few for {folds} folds; write at least {2 * folds} or use fewer folds.")
     cases = []
     for number, held in enumerate(folds_of(list(inks), folds, seed), start=1):
-        fitted = place_inks({c: v for c, v in inks.items() if c not in held}, reference, EVALUATION_CANVAS)
-        truth = place_inks({c: inks[c] for c in held}, reference, EVALUATION_CANVAS, scale=fitted.scale)
+        fitted = place_inks({c: v for c, v in inks.items() if c not in held}, reference, canvas)
+        truth = place_inks({c: inks[c] for c in held}, reference, canvas, scale=fitted.scale)
         targets = tuple(c for c in chosen.inked_chars if c in held)
         cases.append(
             Case(
                 f"fold {number}/{folds}",
                 fitted.chars,
                 targets,
-                truth.on_canvas(EVALUATION_CANVAS),
+                truth.on_canvas(canvas),
                 reference,
-                lambda canvas, fitted=fitted: task_for(fitted, chosen, reference, canvas),
+                lambda model, fitted=fitted: task_for(fitted, chosen, reference, model),
+                canvas,
             )
         )
     return cases
 
 
-def on_evaluation_canvas(glyph: np.ndarray) -> np.ndarray:
-    """A glyph from a model canvas, enlarged to the evaluation canvas (same em band)."""
-    factor = EVALUATION_CANVAS.size // glyph.shape[-1]
-    if factor * glyph.shape[-1] != EVALUATION_CANVAS.size:
-        raise ValueError(f"a {glyph.shape[-1]} px canvas does not divide the {EVALUATION_CANVAS.size} px evaluation canvas")
-    return glyph if factor == 1 else bitmap.upsample(glyph, factor)
+def on_evaluation_canvas(glyph: np.ndarray, canvas: Canvas = EVALUATION_CANVAS) -> np.ndarray:
+    """A glyph from a model canvas brought to the evaluation ``canvas`` (same em band).
+
+    A model canvas that divides it is enlarged by its whole factor; any other is
+    resampled (:func:`glyphgen.bitmap.resample`).
+    """
+    return bitmap.resample(glyph, canvas.size)
 
 
 def reference_glyphs(case: Case) -> dict[str, np.ndarray]:
     """The no-style baseline's answer: the reference font's own glyphs."""
-    return dict(zip(case.targets, render_glyphs(case.reference, case.targets, EVALUATION_CANVAS)))
+    return dict(zip(case.targets, render_glyphs(case.reference, case.targets, case.canvas)))
 
 
 def score_glyphs(drawn: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray], reader=None) -> dict[str, dict[str, float]]:
@@ -150,4 +159,3 @@ def with_scratch(make: Callable[[Path], Case]) -> Case:
     """A case whose sample images live in a temporary folder only while they are read."""
     with tempfile.TemporaryDirectory(prefix="glyphgen-case-") as scratch:
         return make(Path(scratch))
-

@@ -19,8 +19,9 @@ import math
 import os
 import re
 import statistics
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import ufoLib2
 from fontTools.pens.boundsPen import BoundsPen, ControlBoundsPen
@@ -30,6 +31,7 @@ from ufo2ft import compileOTF, compileTTF
 
 from .charset import BLANK_CODEPOINTS, Charset, glyph_name
 from .errors import GlyphgenError
+from .scripts import VerticalMetrics
 from .vectorize import Outline
 
 UNITS_PER_EM = 1000
@@ -38,11 +40,6 @@ UNITS_PER_EM = 1000
 SIDE_BEARING_OF_X_HEIGHT = 0.10
 SPACE_OF_X_HEIGHT = 0.55
 LINE_HEIGHT_EM = 1.2
-
-# Glyphs whose tops and bottoms define the font's vertical metrics.
-_METRIC_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-_FLAT_TOPPED_CAPS = "EFHIKLTXZ"
-_X_HEIGHT_CHARS = "xzvwunmr"
 
 # The four style names the OS's style linking knows.
 _STYLE_LINKING = {"regular": "regular", "bold": "bold", "italic": "italic", "bold italic": "bold italic"}
@@ -129,9 +126,41 @@ def _round(p):
     return round(p[0]), round(p[1])
 
 
-def _vertical_metric(bounds: Mapping[str, Bounds], chars: str, attr: str, default: float) -> float:
-    values = [getattr(bounds[c], attr) for c in chars if c in bounds]
-    return statistics.median(values) if values else default
+class Heights(NamedTuple):
+    """A font's vertical metrics in font units, measured on its ink."""
+
+    x_height: float
+    cap_height: float
+    ascender: int
+    descender: int
+
+
+def measure_heights(bounds: Mapping[str, Bounds], metrics: VerticalMetrics) -> Heights:
+    """The x-height and cap height (median tops) and the ascender and descender (extremes)
+    of the characters ``metrics`` names, from their ink ``bounds``.
+
+    A metric none of whose characters is in the font (a charset of only digits, or
+    of only Hangul syllables) is measured on every glyph instead, so any charset builds.
+    """
+    everything = list(bounds.values())
+    if not everything:
+        raise GlyphgenError("no glyph has ink to measure the font's vertical metrics on.")
+
+    def of(chars: str) -> list[Bounds]:
+        return [bounds[c] for c in chars if c in bounds] or everything
+
+    extremes = of(metrics.extremes)
+    return Heights(
+        x_height=_median_top(of(metrics.x_height)),
+        cap_height=_median_top(of(metrics.cap_height)),
+        # The baseline lies inside the line even when no glyph reaches below it.
+        ascender=max(0, round(max(b.y_max for b in extremes))),
+        descender=min(0, round(min(b.y_min for b in extremes))),
+    )
+
+
+def _median_top(bounds: Iterable[Bounds]) -> float:
+    return statistics.median(b.y_max for b in bounds)
 
 
 def build_ufo(glyphs: Mapping[str, Outline], charset: Charset, info: FontInfo) -> tuple[ufoLib2.Font, dict[str, float]]:
@@ -145,14 +174,13 @@ def build_ufo(glyphs: Mapping[str, Outline], charset: Charset, info: FontInfo) -
     if missing:
         raise GlyphgenError(f"no outline for {len(missing)} characters of the charset, e.g. {missing[0]!r}.")
 
-    x_height = _vertical_metric(bounds, _X_HEIGHT_CHARS, "y_max", 0.5 * UNITS_PER_EM)
-    cap_height = _vertical_metric(bounds, _FLAT_TOPPED_CAPS, "y_max", 0.7 * UNITS_PER_EM)
-    side_bearing = round(SIDE_BEARING_OF_X_HEIGHT * x_height)
-    space_width = round(SPACE_OF_X_HEIGHT * x_height)
+    heights = measure_heights({char: box for char, box in bounds.items() if box is not None}, charset.script.metrics)
+    side_bearing = round(SIDE_BEARING_OF_X_HEIGHT * heights.x_height)
+    space_width = round(SPACE_OF_X_HEIGHT * heights.x_height)
 
     ufo = ufoLib2.Font()
     order = [".notdef"]
-    _draw_notdef(ufo, cap_height)
+    _draw_notdef(ufo, heights.cap_height)
     origins: dict[str, float] = {}
     for char in charset.chars:
         name = glyph_name(ord(char))
@@ -171,12 +199,9 @@ def build_ufo(glyphs: Mapping[str, Outline], charset: Charset, info: FontInfo) -
         origins[name] = dx
     ufo.glyphOrder = order
 
-    metric_bounds = [bounds[c] for c in _METRIC_CHARS if c in bounds]
-    ascender = round(max(b.y_max for b in metric_bounds))
-    descender = round(min(b.y_min for b in metric_bounds))
     all_bounds = [outline_bounds(outline, control=True) for outline in glyphs.values()]
     all_bounds = [b for b in all_bounds if b is not None]
-    _fill_info(ufo, info, ascender, descender, round(cap_height), round(x_height), all_bounds)
+    _fill_info(ufo, info, heights.ascender, heights.descender, round(heights.cap_height), round(heights.x_height), all_bounds)
     return ufo, origins
 
 
@@ -231,7 +256,7 @@ def _fill_info(ufo, info: FontInfo, ascender, descender, cap_height, x_height, a
     if epoch and epoch.isdigit():  # reproducible builds: a fixed head.created
         import datetime
 
-        stamp = datetime.datetime.fromtimestamp(int(epoch), datetime.timezone.utc)
+        stamp = datetime.datetime.fromtimestamp(int(epoch), datetime.UTC)
         i.openTypeHeadCreated = stamp.strftime("%Y/%m/%d %H:%M:%S")
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,23 +20,21 @@ from typing import Any
 import numpy as np
 
 from . import bitmap
-from .backends import Backend, FewShotTask, FitReport, get_backend
-from .canvas import Canvas
+from .backends import FitReport, get_backend
+from .canvas import EXPORT_SIZE, Canvas
 from .charset import Charset, describe, get_charset, glyph_name
 from .errors import GlyphgenError, ValidationError
 from .fontbuild import FontInfo, build_ufo, compile_font
 from .preview import render_preview
 from .progress import Progress
-from .render import render_glyphs, require_chars
 from .resources import reference_font
-from .samples import SampleSet, load_samples
+from .samples import SampleSet
+from .task import generate_glyphs, prepare_task
 from .validate import Report, validate_binaries
 from .vectorize import Outline, count_points, trace_bitmap, trace_mask, transform_outline
 
 FONT_FORMATS = ("ttf", "otf", "woff2")
 PREVIEW_NAME = "preview.png"
-# Outlines are traced on a canvas about this many pixels square (the em is ~400 px).
-EXPORT_SIZE = 512
 
 
 @dataclass
@@ -156,36 +154,13 @@ def build_font(options: BuildOptions, progress: Progress = Progress()) -> BuildR
     )
 
 
-def prepare_task(samples_folder: Path, charset: Charset, reference: Path, canvas: Canvas, progress: Progress = Progress()) -> tuple[SampleSet, FewShotTask]:
-    """Read the samples and render the reference: what a backend learns from."""
-    require_chars(reference, charset.inked_chars, f"the reference font (for the {charset.name} charset)")
-    samples = load_samples(samples_folder, charset, reference, canvas, progress)
-    return samples, task_for(samples, charset, reference, canvas)
-
-
-def task_for(samples: SampleSet, charset: Charset, reference: Path, canvas: Canvas) -> FewShotTask:
-    """Placed samples and the reference font's glyphs of ``charset`` on ``canvas``."""
-    content = dict(zip(charset.inked_chars, render_glyphs(reference, charset.inked_chars, canvas)))
-    return FewShotTask(canvas=canvas, style=samples.on_canvas(canvas), content=content, reference_path=reference)
-
-
-def generate_glyphs(backend: Backend, task: FewShotTask, chars: Sequence[str]) -> np.ndarray:
-    """The backend's glyphs ``(N, 1, S, S)`` for ``chars``, checked for shape and finite values."""
-    chars = tuple(chars)
-    if not chars:
-        return task.canvas.blank(0)
-    generated = backend.generate(np.stack([task.content[c] for c in chars])[:, None], chars)
-    _check_generated(generated, chars, task.canvas, backend.name)
-    return generated
-
-
 def compile_and_validate(
     traced: TracedGlyphs,
     charset: Charset,
     info: FontInfo,
     canvas: Canvas,
     progress: Progress = Progress(),
-    clock: "_Clock | None" = None,
+    clock: _Clock | None = None,
 ) -> tuple[dict[str, bytes], dict[str, Report]]:
     """Compile traced outlines to TTF, OTF and WOFF2 and validate each in memory."""
     clock = clock or _Clock()
@@ -206,14 +181,6 @@ def export_canvas(canvas: Canvas) -> Canvas:
 
 def upsample_factor(canvas: Canvas) -> int:
     return max(1, round(EXPORT_SIZE / canvas.size))
-
-
-def _check_generated(generated: np.ndarray, chars: tuple[str, ...], canvas: Canvas, backend: str) -> None:
-    expected = (len(chars), 1, canvas.size, canvas.size)
-    if generated.shape != expected:
-        raise RuntimeError(f"backend {backend} returned shape {generated.shape}, expected {expected}")
-    if not np.isfinite(generated).all():
-        raise GlyphgenError(f"the {backend} backend produced invalid values (NaN or infinity); try another seed or backend.")
 
 
 def trace_glyphs(samples: SampleSet, generated: Mapping[str, np.ndarray], canvas: Canvas, progress: Progress = Progress()) -> TracedGlyphs:

@@ -7,15 +7,15 @@ and library callers get the silent base class.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 
 class Progress:
     """Silent progress: the interface every stage reports through."""
 
     @contextmanager
-    def stage(self, description: str, total: int | None = None) -> Iterator["Progress"]:
+    def stage(self, description: str, total: int | None = None) -> Iterator[Progress]:
         yield self
 
     def advance(self, steps: int = 1, **fields: object) -> None:
@@ -24,7 +24,7 @@ class Progress:
     def log(self, message: str) -> None:
         """A line worth keeping above the bars (a stage's result)."""
 
-    def __enter__(self) -> "Progress":
+    def __enter__(self) -> Progress:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -53,7 +53,7 @@ class RichProgress(Progress):
         )
         self._stack: list = []  # task ids of the open stages, innermost last
 
-    def __enter__(self) -> "RichProgress":
+    def __enter__(self) -> RichProgress:
         self._bars.__enter__()
         return self
 
@@ -61,7 +61,7 @@ class RichProgress(Progress):
         self._bars.__exit__(*exc)
 
     @contextmanager
-    def stage(self, description: str, total: int | None = None) -> Iterator["RichProgress"]:
+    def stage(self, description: str, total: int | None = None) -> Iterator[RichProgress]:
         """A bar for this stage; stages nest (``compare`` > a backend's ``train``), ``advance`` moves the innermost."""
         task_id = self._bars.add_task(description, total=total, info="")
         self._stack.append(task_id)
@@ -96,7 +96,7 @@ class LogProgress(Progress):
         self._last = 0.0
 
     @contextmanager
-    def stage(self, description: str, total: int | None = None) -> Iterator["LogProgress"]:
+    def stage(self, description: str, total: int | None = None) -> Iterator[LogProgress]:
         import time
 
         self._stage, self._done, self._total, self._last = description, 0, total, time.monotonic()

@@ -89,6 +89,7 @@ def results(comparison: Comparison) -> dict:
         "metric": comparison.metric,
         "best": best.backend if best else None,
         "truth_content": _finite(comparison.truth_content),
+        "evaluation_canvas": comparison.canvas.size,
         "settings": comparison.settings,
         "cases": [{"name": c.name, "fit_chars": "".join(c.fit_chars), "targets": "".join(c.targets)} for c in comparison.cases],
         "backends": [summary_row(run) | ({"traceback": run.details} if run.details else {}) for run in comparison.ranked()],
@@ -225,7 +226,7 @@ details table {{ font-size: 13px; }}
 </style></head><body>
 <h1>glyphgen compare</h1>
 <p>{what} Sorted by {html.escape(METRIC_NAMES[comparison.metric])}; the best is marked ★.
-Glyphs are scored as a font holds them: thresholded, centred on their ink, on a 128 px canvas.
+Glyphs are scored as a font holds them: thresholded, centred on their ink, on a {comparison.canvas.size} px canvas.
 Content is the share of glyphs the character classifier reads as the intended character
 (it reads {_cell(_finite(comparison.truth_content))} of the true glyphs themselves right).</p>
 <table><tr><th>backend</th>{headers}<th>fit s</th><th>generate ms/glyph</th><th>parameters</th><th>peak MiB</th><th>device</th></tr>

@@ -18,9 +18,11 @@ def data_dir(name: str) -> Path:
     raise FileNotFoundError(f"glyphgen's bundled {name}/ folder is missing from this installation")
 
 
-def reference_font() -> Path:
-    """The default reference font: clean, neutral letterforms (Noto Sans)."""
-    return data_dir("fonts") / "reference" / "NotoSans-Regular.ttf"
+def reference_font(script: str = "latin") -> Path:
+    """The reference font of ``script``: clean, neutral letterforms (Noto Sans for Latin)."""
+    from .scripts import get_script  # scripts reads its files through this module
+
+    return get_script(script).reference_font()
 
 
 def library_fonts() -> list[Path]:

@@ -30,7 +30,7 @@ from skimage.filters import gaussian, threshold_otsu
 from skimage.transform import AffineTransform, warp
 
 from . import bitmap
-from .canvas import Canvas
+from .canvas import MEASURE_SIZE, Canvas
 from .charset import BLANK_CODEPOINTS, Charset, describe
 from .errors import GlyphgenError
 from .progress import Progress
@@ -89,7 +89,7 @@ class Sample:
         placed = warp(source, inverse, output_shape=(canvas.size, canvas.size), order=1, cval=0.0)
         return np.clip(placed, 0, 1).astype(np.float32)
 
-    def for_tracing(self, units_per_px: float) -> "Sample":
+    def for_tracing(self, units_per_px: float) -> Sample:
         """This sample as the mask to trace: edges smoothed, about as fine as ``units_per_px``.
 
         Edges are smoothed over TRACE_SMOOTHING_UNITS first: binarized photos have
@@ -195,10 +195,7 @@ def find_sample_files(folder: Path, charset: Charset) -> dict[str, Path]:
             raise GlyphgenError(f"{path}: not an image file (expected PNG, JPEG, BMP or TIFF).")
         char = char_from_label(path.stem)
         if char is None:
-            raise GlyphgenError(
-                f"{path}: the file name names no character; call it uni0041{path.suffix} or U+0041{path.suffix}, "
-                f"or list it in {LABELS_FILE}."
-            )
+            raise GlyphgenError(f"{path}: the file name names no character; call it uni0041{path.suffix} or U+0041{path.suffix}, or list it in {LABELS_FILE}.")
         if len(path.stem) == 1 and not _is_case_safe(char):
             raise GlyphgenError(
                 f"{path}: a file named by a cased letter is ambiguous on case-insensitive file systems; "
@@ -355,6 +352,12 @@ def load_ink(path: Path, reduce: float = 1.0) -> np.ndarray:
 
 
 Inks = dict[str, tuple[Path, np.ndarray]]  # char -> (file, cropped ink mask)
+Box = tuple[int, int, int, int]  # top, bottom, left, right (see bitmap.ink_bbox)
+
+
+def ink_boxes(glyphs: dict[str, np.ndarray]) -> dict[str, Box | None]:
+    """Each glyph's ink box: all that placing needs of a reference glyph."""
+    return {char: bitmap.ink_bbox(bitmap.ink_mask(glyph)) for char, glyph in glyphs.items()}
 
 
 def place_samples(inks: Inks, reference: dict[str, np.ndarray], canvas: Canvas, scale: float | None = None) -> SampleSet:
@@ -366,7 +369,11 @@ def place_samples(inks: Inks, reference: dict[str, np.ndarray], canvas: Canvas, 
     reference: baseline-sitting glyphs keep their bottom, descending ones their
     top, floating ones (``-``, ``*``) their middle.
     """
-    ref_boxes = {char: bitmap.ink_bbox(bitmap.ink_mask(ref)) for char, ref in reference.items()}
+    return place_in_boxes(inks, ink_boxes(reference), canvas, scale)
+
+
+def place_in_boxes(inks: Inks, ref_boxes: dict[str, Box | None], canvas: Canvas, scale: float | None = None) -> SampleSet:
+    """:func:`place_samples` given the reference glyphs' ink boxes on ``canvas`` (measured once, for many sample sets)."""
     if scale is None:
         ref_heights = {char: float(box[1] - box[0]) * canvas.units_per_px for char, box in ref_boxes.items() if box}
         ink_heights = {char: float(ink.shape[0]) for char, (_, ink) in inks.items()}
@@ -405,7 +412,7 @@ def read_inks(folder: Path, charset: Charset, progress: Progress = Progress()) -
 def place_inks(inks: Inks, reference_path: Path, canvas: Canvas, scale: float | None = None) -> SampleSet:
     """Place inks against the reference font's glyphs (see :func:`place_samples`)."""
     require_chars(reference_path, list(inks), "the reference font")
-    measure = canvas.scaled(512)  # fine enough to measure reference ink to a unit or two
+    measure = canvas.scaled(MEASURE_SIZE)
     reference = dict(zip(inks, render_glyphs(reference_path, list(inks), measure)))
     return place_samples(inks, reference, measure, scale)
 

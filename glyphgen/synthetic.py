@@ -20,10 +20,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from .errors import GlyphgenError
+from .scripts import LATIN
 
-# The default 30 sample characters: round, straight and diagonal strokes, ascenders,
-# descenders and digits (the demo set's characters).
-SAMPLE_CHARS = "ABDEGHMORSabdefghkmnoprsty0125"
 FONT_SIZE = 270  # px per em: x-height ~150 px, caps ~200 px
 LINE_TOP = 0.86  # writing-line box: from baseline - 0.86 em ...
 LINE_BOTTOM = 0.36  # ... to baseline + 0.36 em (covers ascenders and descenders)
@@ -33,12 +31,12 @@ SEED = 20261123
 def write_samples(
     font_path: Path,
     folder: Path,
-    chars: Sequence[str] = SAMPLE_CHARS,
+    chars: Sequence[str] = LATIN.recommended_samples,
     *,
     photo: bool = True,
     seed: int = SEED,
 ) -> list[Path]:
-    """Write ``uniXXXX.png`` for each character of ``chars`` into ``folder``."""
+    """Write ``uniXXXX.png`` for each character of ``chars`` (Latin's recommended samples unless given) into ``folder``."""
     font = ImageFont.truetype(str(font_path), FONT_SIZE)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -85,14 +83,14 @@ def _paper_and_light(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
     yy, xx = np.mgrid[0:h, 0:w].astype(float)
     # low-frequency paper mottling: upsampled random field
     small = rng.normal(0, 1, (max(2, h // 40), max(2, w // 40)))
-    mott = np.asarray(Image.fromarray(((small - small.min()) / (np.ptp(small) + 1e-9) * 255).astype(np.uint8))
-                      .resize((w, h), Image.BICUBIC), float) / 255.0 - 0.5
-    fine = np.asarray(Image.fromarray(rng.normal(128, 40, (h, w)).clip(0, 255).astype(np.uint8))
-                      .filter(ImageFilter.GaussianBlur(1.2)), float) / 255.0 - 0.5
+    mott = (
+        np.asarray(Image.fromarray(((small - small.min()) / (np.ptp(small) + 1e-9) * 255).astype(np.uint8)).resize((w, h), Image.BICUBIC), float) / 255.0 - 0.5
+    )
+    fine = np.asarray(Image.fromarray(rng.normal(128, 40, (h, w)).clip(0, 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(1.2)), float) / 255.0 - 0.5
     tex = 1.0 + 0.035 * mott + 0.02 * fine
     # illumination: linear gradient in a random direction ...
     ang = rng.uniform(0, 2 * math.pi)
-    g = (np.cos(ang) * (xx / w - 0.5) + np.sin(ang) * (yy / h - 0.5))
+    g = np.cos(ang) * (xx / w - 0.5) + np.sin(ang) * (yy / h - 0.5)
     light = 1.0 + rng.uniform(0.10, 0.22) * g
     # ... plus a soft shadow blob (hand / phone) entering from one side
     cx = rng.choice([-0.3, 1.3]) * w if rng.random() < 0.5 else rng.uniform(0, w)
@@ -101,7 +99,7 @@ def _paper_and_light(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
     shadow = np.exp(-(((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * r * r)))
     light *= 1.0 - rng.uniform(0.08, 0.20) * shadow
     # slight vignette
-    v = ((xx / w - 0.5) ** 2 + (yy / h - 0.5) ** 2)
+    v = (xx / w - 0.5) ** 2 + (yy / h - 0.5) ** 2
     light *= 1.0 - 0.10 * v
     return base[None, None, :] * (tex * light)[..., None], light
 
@@ -119,9 +117,7 @@ def photograph(font: ImageFont.FreeTypeFont, ch: str, rng: np.random.Generator) 
     a = np.array([[c, -s], [s, c]]) @ np.array([[1, shear], [0, 1]])
     ai = np.linalg.inv(a)
     off = np.array([cx, cy]) - ai @ np.array([cx, cy])
-    mask = mask.transform(mask.size, Image.AFFINE,
-                          (ai[0, 0], ai[0, 1], off[0], ai[1, 0], ai[1, 1], off[1]),
-                          resample=Image.BICUBIC)
+    mask = mask.transform(mask.size, Image.AFFINE, (ai[0, 0], ai[0, 1], off[0], ai[1, 0], ai[1, 1], off[1]), resample=Image.BICUBIC)
     # crop: writing-line box (same for every character) + random margins; horizontal: ink + margins
     bx0, _, bx1, _ = mask.getbbox()
     top = base_y - int(LINE_TOP * FONT_SIZE) - int(rng.integers(10, 55))
@@ -137,13 +133,15 @@ def photograph(font: ImageFont.FreeTypeFont, ch: str, rng: np.random.Generator) 
     # pen: ink a bit thinner/heavier per image, uneven pressure along the strokes
     if rng.random() < 0.5:
         m = np.asarray(mask.filter(ImageFilter.MaxFilter(3)), float) / 255.0 * 0.5 + m * 0.5
-    press = np.asarray(Image.fromarray(rng.normal(128, 50, (max(2, h // 25), max(2, w // 25)))
-                                       .clip(0, 255).astype(np.uint8)).resize((w, h), Image.BICUBIC), float) / 255.0
+    press = (
+        np.asarray(Image.fromarray(rng.normal(128, 50, (max(2, h // 25), max(2, w // 25))).clip(0, 255).astype(np.uint8)).resize((w, h), Image.BICUBIC), float)
+        / 255.0
+    )
     m = m * (0.80 + 0.25 * press)
     m = np.clip(m, 0, 1)
 
     paper, light = _paper_and_light(rng, h, w)
-    ink = np.array([30, 36, 72], float) + rng.uniform(-8, 8, 3)     # blue-black ballpoint
+    ink = np.array([30, 36, 72], float) + rng.uniform(-8, 8, 3)  # blue-black ballpoint
     ink_lit = ink[None, None, :] * (0.7 + 0.3 * light[..., None])
     img = paper * (1 - m[..., None]) + ink_lit * m[..., None]
 
@@ -164,11 +162,11 @@ def photograph(font: ImageFont.FreeTypeFont, ch: str, rng: np.random.Generator) 
         placed += 1
 
     out = Image.fromarray(np.clip(img, 0, 255).astype(np.uint8), "RGB")
-    out = out.filter(ImageFilter.GaussianBlur(rng.uniform(0.6, 1.1)))       # optics / focus
+    out = out.filter(ImageFilter.GaussianBlur(rng.uniform(0.6, 1.1)))  # optics / focus
     arr = np.asarray(out, float)
     arr = arr + rng.normal(0, rng.uniform(1.2, 2.2), arr.shape[:2])[..., None]  # sensor (luminance) noise
     out = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8), "RGB")
     buf = io.BytesIO()
     out.save(buf, "JPEG", quality=int(rng.integers(66, 75)), subsampling=2)
     buf.seek(0)
-    return Image.open(buf).convert("RGB")   # decoded JPEG, stored as 8-bit RGB PNG
+    return Image.open(buf).convert("RGB")  # decoded JPEG, stored as 8-bit RGB PNG

@@ -23,7 +23,7 @@ import os
 import random
 import shutil
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -143,15 +143,15 @@ def _optimizer_state(tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> 
 def save_checkpoint(
     folder: Path,
     model: nn.Module,
-    optimizer: torch.optim.Optimizer,
+    optimizers: Mapping[str, torch.optim.Optimizer],
     state: dict[str, Any],
     extra: dict[str, nn.Module] | None = None,
-    extra_optimizers: Mapping[str, torch.optim.Optimizer] | None = None,
 ) -> Path:
     """Write ``folder/step-N`` atomically and point ``folder/latest`` at it.
 
-    ``extra``: more models by name (an EMA); ``extra_optimizers``: more optimizers
-    by name (a GAN's discriminator has its own).
+    ``optimizers`` by name, the first written as ``optimizer.safetensors`` and each
+    other as ``optimizer-NAME.safetensors`` (a GAN's discriminator has its own);
+    ``extra``: more models by name (an EMA).
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -161,13 +161,13 @@ def save_checkpoint(
     scratch.mkdir()
     for part, module in {"model": model, **(extra or {})}.items():
         save_file({k: v.detach().cpu().contiguous() for k, v in module.state_dict().items()}, scratch / f"{part}.safetensors")
-    tensors, meta = _optimizer_tensors(optimizer)
-    save_file(tensors, scratch / "optimizer.safetensors")
     metas = {}
-    for part, other in (extra_optimizers or {}).items():
-        tensors, metas[part] = _optimizer_tensors(other)
-        save_file(tensors, scratch / f"optimizer-{part}.safetensors")
-    (scratch / "state.json").write_text(json.dumps({**state, "optimizer": meta, "optimizers": metas}, indent=1))
+    for index, (part, optimizer) in enumerate(optimizers.items()):
+        tensors, metas[part] = _optimizer_tensors(optimizer)
+        save_file(tensors, scratch / _optimizer_file(index, part))
+    first = next(iter(metas))
+    others = {part: meta for part, meta in metas.items() if part != first}
+    (scratch / "state.json").write_text(json.dumps({**state, "optimizer": metas[first], "optimizers": others}, indent=1))
     final = folder / name
     shutil.rmtree(final, ignore_errors=True)
     scratch.rename(final)
@@ -179,6 +179,10 @@ def save_checkpoint(
     return final
 
 
+def _optimizer_file(index: int, name: str) -> str:
+    return "optimizer.safetensors" if index == 0 else f"optimizer-{name}.safetensors"
+
+
 def latest_checkpoint(folder: Path) -> Path | None:
     pointer = Path(folder) / LATEST
     if not pointer.is_file():
@@ -186,21 +190,15 @@ def latest_checkpoint(folder: Path) -> Path | None:
     return Path(folder) / pointer.read_text().strip()
 
 
-def load_checkpoint(
-    path: Path,
-    model: nn.Module,
-    optimizer: torch.optim.Optimizer | None = None,
-    extra_optimizers: Mapping[str, torch.optim.Optimizer] | None = None,
-) -> dict[str, Any]:
+def load_checkpoint(path: Path, model: nn.Module, optimizers: Mapping[str, torch.optim.Optimizer] | None = None) -> dict[str, Any]:
     """Restore a checkpoint written by :func:`save_checkpoint`; returns its JSON state."""
     path = Path(path)
     try:
         state = json.loads((path / "state.json").read_text())
         load_weights(model, path / "model.safetensors")
-        if optimizer is not None:
-            optimizer.load_state_dict(_optimizer_state(load_file(path / "optimizer.safetensors"), state["optimizer"]))
-        for part, other in (extra_optimizers or {}).items():
-            other.load_state_dict(_optimizer_state(load_file(path / f"optimizer-{part}.safetensors"), state["optimizers"][part]))
+        for index, (part, optimizer) in enumerate((optimizers or {}).items()):
+            meta = state["optimizer"] if index == 0 else state["optimizers"][part]
+            optimizer.load_state_dict(_optimizer_state(load_file(path / _optimizer_file(index, part)), meta))
     except FileNotFoundError as exc:
         raise GlyphgenError(f"{path}: not a complete checkpoint ({Path(exc.filename).name} is missing).") from None
     except (ValueError, KeyError, SafetensorError) as exc:
@@ -251,45 +249,76 @@ def cosine_learning_rate(optimizer: torch.optim.Optimizer, base: float, step: in
 StepFunction = Callable[[nn.Module, np.random.Generator], dict[str, torch.Tensor]]
 
 
+@dataclass(frozen=True)
+class Stage:
+    """A stretch of training: ``steps`` steps of ``step``, training only ``trains`` (every parameter when None).
+
+    Stages run in order and the parts a stage does not train are frozen (no
+    gradient, eval mode): a VQ-VAE's autoencoder while its prior learns, latent
+    diffusion's autoencoder while the denoiser learns. The losses ``step``
+    returns with a gradient are minimised by the optimizer named ``optimizer``
+    (the first one when None). Which stage runs is a function of the step count
+    alone, so a resumed run re-enters the right stage with the right parts frozen.
+    """
+
+    name: str
+    steps: int
+    step: StepFunction
+    trains: tuple[nn.Module, ...] | None = None
+    optimizer: str | None = None
+
+
 class Trainer:
-    """Runs ``step`` for a number of steps with checkpoints, resume, progress and DDP.
+    """Runs training steps with checkpoints, resume, progress and DDP, for every family of model.
 
     ``step(model, rng)`` draws one batch with ``rng``, runs ``model`` (wrapped for
-    DDP when distributed) and returns named losses; the sum of those that carry a
-    gradient is minimised by ``optimizer``, detached ones are only logged. A
-    step may update other parts itself with ``extra_optimizers`` (a GAN's
-    discriminator step), which are checkpointed and resumed with the rest.
+    DDP when distributed) and returns named losses. What a step may do covers
+    every family glyphgen has:
 
-    Under ``torchrun`` the model is wrapped in DDP, unless ``wrap_ddp`` is False:
-    for steps that call parts of the model rather than its forward (a GAN's two
-    players), where gradients are then averaged with :func:`average_gradients`.
+    * a gradient step: the losses that carry a gradient are summed and minimised
+      by the first optimizer (``optimizers`` is one optimizer, or several by name
+      in the order a family steps them);
+    * several players: a step calls :meth:`minimize` itself for the others, in
+      its own order and as often as it likes (a GAN's discriminator, n_critic
+      critic steps per generator step), before returning the primary's losses;
+    * an update that is no gradient step (contrastive divergence, a closed-form
+      fit): the step changes the parameters itself under ``torch.no_grad`` and
+      returns only detached values, which are logged;
+    * stages trained in turn with the earlier ones frozen: :meth:`run_stages`.
+
+    Every optimizer is checkpointed and resumed with the model. Under ``torchrun``
+    the model is wrapped in DDP, unless ``wrap_ddp`` is False: for steps that call
+    parts of the model rather than its forward (a GAN's two players), where
+    :meth:`minimize` averages the gradients instead.
     """
 
     def __init__(
         self,
         model: nn.Module,
-        optimizer: torch.optim.Optimizer,
+        optimizers: torch.optim.Optimizer | Mapping[str, torch.optim.Optimizer],
         *,
         device: torch.device,
         seed: int,
         config: dict[str, Any],
         checkpoint_dir: Path | None = None,
         checkpoint_every: int = 500,
-        grad_clip: float | None = 1.0,
+        grad_clip: float | Mapping[str, float] | None = 1.0,
         ema_decay: float | None = None,
-        extra_optimizers: Mapping[str, torch.optim.Optimizer] | None = None,
         wrap_ddp: bool = True,
     ):
         self.device = device
         self.world = init_distributed(device)
         self.model = model.to(device)
-        self.optimizer = optimizer
-        self.extra_optimizers = dict(extra_optimizers or {})
+        self.optimizers = {"model": optimizers} if isinstance(optimizers, torch.optim.Optimizer) else dict(optimizers)
+        if not self.optimizers:
+            raise ValueError("a Trainer needs at least one optimizer")
+        self.primary = next(iter(self.optimizers))
         self.seed = seed
         self.config = config
         self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir else None
         self.checkpoint_every = checkpoint_every
-        self.grad_clip = grad_clip
+        # One clip norm for every optimizer, or one per optimizer name (the others unclipped).
+        self.grad_clip = grad_clip if isinstance(grad_clip, Mapping) else {name: grad_clip for name in self.optimizers}
         # An exponential moving average of the weights (Polyak averaging): the
         # snapshot a long run ships is far steadier than the last step's weights.
         self.ema = torch.optim.swa_utils.AveragedModel(model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(ema_decay)) if ema_decay else None
@@ -300,16 +329,34 @@ class Trainer:
         if self.world.size > 1 and wrap_ddp:
             ids = [device.index] if device.type == "cuda" else None
             self.wrapped = torch.nn.parallel.DistributedDataParallel(model, device_ids=ids)
-        elif self.world.size > 1:  # the step averages gradients itself: start every rank from rank 0's weights
+        elif self.world.size > 1:  # minimize averages gradients itself: start every rank from rank 0's weights
             for tensor in model.state_dict().values():
                 torch.distributed.broadcast(tensor, 0)
+
+    @property
+    def optimizer(self) -> torch.optim.Optimizer:
+        """The first optimizer: the one that minimises the losses a step returns."""
+        return self.optimizers[self.primary]
+
+    def minimize(self, loss: torch.Tensor, optimizer: str | None = None) -> None:
+        """One update of the optimizer named ``optimizer`` (the first when None) on ``loss``."""
+        name = optimizer or self.primary
+        chosen = self.optimizers[name]
+        chosen.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.world.size > 1 and (name != self.primary or self.wrapped is self.model):
+            average_gradients(chosen)  # DDP's wrapped forward averages the primary's itself
+        clip = self.grad_clip.get(name)
+        if clip:
+            torch.nn.utils.clip_grad_norm_([p for group in chosen.param_groups for p in group["params"] if p.grad is not None], clip)
+        chosen.step()
 
     def resume(self) -> bool:
         """Continue from the newest checkpoint in ``checkpoint_dir``; False when there is none."""
         path = latest_checkpoint(self.checkpoint_dir) if self.checkpoint_dir else None
         if path is None:
             return False
-        state = load_checkpoint(path, self.model, self.optimizer, self.extra_optimizers)
+        state = load_checkpoint(path, self.model, self.optimizers)
         if self.ema is not None:
             load_weights(self.ema.module, path / "ema.safetensors")
             self.ema.n_averaged.fill_(int(state["step"]))  # 0 would make the next update a plain copy
@@ -328,7 +375,7 @@ class Trainer:
         step: StepFunction,
         progress: Progress = Progress(),
         log_every: int = 50,
-        on_checkpoint: Callable[["Trainer"], None] | None = None,
+        on_checkpoint: Callable[[Trainer], None] | None = None,
         deadline: float | None = None,
     ) -> list[dict[str, float]]:
         """Train until ``steps`` total steps (counting resumed ones); returns the loss history.
@@ -337,37 +384,69 @@ class Trainer:
         ``deadline`` (a ``time.monotonic()`` time) ends training early, after a whole step:
         a time budget gives a less trained model, not a broken one.
         """
-        self.model.train()
+        return self.run_stages([Stage("train", steps, step)], progress, log_every, on_checkpoint, deadline)
+
+    def run_stages(
+        self,
+        stages: Sequence[Stage],
+        progress: Progress = Progress(),
+        log_every: int = 50,
+        on_checkpoint: Callable[[Trainer], None] | None = None,
+        deadline: float | None = None,
+    ) -> list[dict[str, float]]:
+        """Train ``stages`` in turn, each for its own number of steps (see :class:`Stage`)."""
+        steps = sum(stage.steps for stage in stages)
+        trainable = {p: p.requires_grad for p in self.model.parameters()}
         running: dict[str, float] = {}
-        with progress.stage("train", total=steps) as bar:
-            bar.advance(self.step)
-            while self.step < steps:
-                if deadline is not None and time.monotonic() >= deadline:
-                    break
-                with autocast(self.device):
-                    losses = step(self.wrapped, self.rng)
-                total = sum(value for value in losses.values() if value.requires_grad)
-                self.optimizer.zero_grad(set_to_none=True)
-                total.backward()
-                if self.world.size > 1 and self.wrapped is self.model:
-                    average_gradients(self.optimizer)
-                if self.grad_clip:
-                    torch.nn.utils.clip_grad_norm_(self._optimized_parameters(), self.grad_clip)
-                self.optimizer.step()
-                if self.ema is not None:
-                    self.ema.update_parameters(self.model)
-                self.step += 1
-                for name, value in losses.items():
-                    running[name] = running.get(name, 0.0) + float(value.detach())
-                if self.step % log_every == 0 or self.step == steps:
-                    count = log_every if self.step % log_every == 0 else self.step % log_every
-                    self.history.append({"step": self.step, **{k: v / count for k, v in running.items()}})
-                    running = {}
-                bar.advance(1, loss=float(total.detach()))
-                if self.checkpoint_dir and (self.step % self.checkpoint_every == 0 or self.step == steps):
-                    if self.save() is not None and on_checkpoint is not None:
-                        on_checkpoint(self)
+        current: Stage | None = None
+        try:
+            with progress.stage("train", total=steps) as bar:
+                bar.advance(self.step)
+                while self.step < steps:
+                    if deadline is not None and time.monotonic() >= deadline:
+                        break
+                    stage = _stage_at(stages, self.step)
+                    if stage is not current:
+                        self._enter(stage, trainable)
+                        current = stage
+                    with autocast(self.device):
+                        losses = stage.step(self.wrapped, self.rng)
+                    graded = [value for value in losses.values() if value.requires_grad]
+                    if graded:
+                        self.minimize(sum(graded), stage.optimizer)
+                    if self.ema is not None:
+                        self.ema.update_parameters(self.model)
+                    self.step += 1
+                    for name, value in losses.items():
+                        running[name] = running.get(name, 0.0) + float(value.detach())
+                    if self.step % log_every == 0 or self.step == steps:
+                        count = log_every if self.step % log_every == 0 else self.step % log_every
+                        self.history.append({"step": self.step, **{k: v / count for k, v in running.items()}})
+                        running = {}
+                    shown = sum(graded) if graded else sum(losses.values())
+                    bar.advance(1, loss=float(shown.detach()) if isinstance(shown, torch.Tensor) else float(shown))
+                    if self.checkpoint_dir and (self.step % self.checkpoint_every == 0 or self.step == steps):
+                        if self.save() is not None and on_checkpoint is not None:
+                            on_checkpoint(self)
+        finally:
+            for parameter, flag in trainable.items():
+                parameter.requires_grad_(flag)
         return self.history
+
+    def _enter(self, stage: Stage, trainable: Mapping[nn.Parameter, bool]) -> None:
+        """Freeze what ``stage`` does not train (no gradient, eval mode); train the rest."""
+        self.model.train()
+        if stage.trains is None:
+            for parameter, flag in trainable.items():
+                parameter.requires_grad_(flag)
+            return
+        trained = {p for part in stage.trains for p in part.parameters()}
+        for parameter, flag in trainable.items():
+            parameter.requires_grad_(flag and parameter in trained)
+        for module in self.model.modules():
+            params = list(module.parameters(recurse=False))
+            if params and not any(p in trained for p in params):
+                module.eval()
 
     def save(self) -> Path | None:
         """Write a checkpoint (rank 0 only; RNG states of every rank are gathered first)."""
@@ -381,10 +460,7 @@ class Trainer:
             return None
         state = {"step": self.step, "seed": self.seed, "config": self.config, "history": self.history, "rng": rngs}
         extra = {"ema": self.ema.module} if self.ema is not None else {}
-        return save_checkpoint(self.checkpoint_dir, self.model, self.optimizer, state, extra, self.extra_optimizers)
-
-    def _optimized_parameters(self) -> list[torch.Tensor]:
-        return [p for group in self.optimizer.param_groups for p in group["params"] if p.grad is not None]
+        return save_checkpoint(self.checkpoint_dir, self.model, self.optimizers, state, extra)
 
     @property
     def final_model(self) -> nn.Module:
@@ -392,7 +468,18 @@ class Trainer:
         return self.ema.module if self.ema is not None else self.model
 
 
-def export_model(network: nn.Module, folder: Path, config: dict[str, Any], metadata: dict[str, str], weights_file: str = "weights.safetensors") -> Path:
+def _stage_at(stages: Sequence[Stage], step: int) -> Stage:
+    for stage in stages:
+        if step < stage.steps:
+            return stage
+        step -= stage.steps
+    return stages[-1]
+
+
+WEIGHTS_FILE = "model.safetensors"  # every model glyphgen saves or ships, beside its config.json
+
+
+def export_model(network: nn.Module, folder: Path, config: dict[str, Any], metadata: dict[str, str], weights_file: str = WEIGHTS_FILE) -> Path:
     """Write a shippable model folder: ``config.json`` and half-precision safetensors, renamed into place."""
     folder = Path(folder)
     scratch = folder.with_name(folder.name + ".tmp")

@@ -118,9 +118,7 @@ def validate_font(
         poor = sorted((iou, name) for name, iou in report.render_iou.items() if iou < MIN_RENDER_IOU)
         if poor:
             iou, name = poor[0]
-            report.problems.append(
-                f"{len(poor)} glyphs render back below IoU {MIN_RENDER_IOU} of their bitmaps, worst {name} ({iou:.3f})"
-            )
+            report.problems.append(f"{len(poor)} glyphs render back below IoU {MIN_RENDER_IOU} of their bitmaps, worst {name} ({iou:.3f})")
     return report
 
 

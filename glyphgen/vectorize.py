@@ -19,7 +19,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Union
 
 import numpy as np
 
@@ -27,7 +26,7 @@ from . import bitmap
 from .errors import GlyphgenError
 
 Point = tuple[float, float]
-Segment = Union[tuple[str, Point], tuple[str, Point, Point, Point]]
+Segment = tuple[str, Point] | tuple[str, Point, Point, Point]
 Contour = list[Segment]
 Outline = list[Contour]
 
@@ -101,9 +100,7 @@ def _trace_python(mask: np.ndarray, params: TraceParams) -> Outline:
                 contour.append(("L", (segment.c.x, segment.c.y)))
                 contour.append(("L", (segment.end_point.x, segment.end_point.y)))
             else:
-                contour.append(
-                    ("C", (segment.c1.x, segment.c1.y), (segment.c2.x, segment.c2.y), (segment.end_point.x, segment.end_point.y))
-                )
+                contour.append(("C", (segment.c1.x, segment.c1.y), (segment.c2.x, segment.c2.y), (segment.end_point.x, segment.end_point.y)))
         outline.append(contour)
     return outline
 

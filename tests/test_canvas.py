@@ -34,4 +34,22 @@ def test_scaled_canvas_keeps_the_same_units():
 
 def test_a_band_without_the_baseline_is_refused():
     with pytest.raises(ValueError):
-        Canvas(em_bottom=0.1, em_top=1.0)
+        Canvas(64, em_bottom=0.1, em_top=1.0)
+
+
+def test_resampling_between_canvas_sizes(reference):
+    from glyphgen import bitmap
+    from glyphgen.render import render_glyphs
+
+    small, large = render_glyphs(reference, "a", Canvas(32))[0], render_glyphs(reference, "a", Canvas(96))[0]
+    # Whole factors are the exact enlargement and reduction, so scores do not depend on what else is compared.
+    np.testing.assert_array_equal(bitmap.resample(small, 96), bitmap.upsample(small, 3))
+    np.testing.assert_array_equal(bitmap.resample(large, 32), bitmap.downsample(large, 3))
+    assert bitmap.resample(small, 32) is small
+    # Other ratios land on the same em band: the ink stays where it was, about as heavy.
+    for source, size in ((small, 48), (large, 80)):
+        moved = bitmap.resample(source, size)
+        assert moved.shape == (size, size) and moved.dtype == np.float32 and 0 <= moved.min() and moved.max() <= 1
+        truth = render_glyphs(reference, "a", Canvas(size))[0]
+        assert bitmap.iou(bitmap.ink_mask(moved), bitmap.ink_mask(truth)) > 0.85
+        assert moved.mean() == pytest.approx(truth.mean(), rel=0.1)

@@ -7,13 +7,13 @@ import pytest
 from click.testing import CliRunner
 from fontTools import subset
 from fontTools.ttLib import TTFont
-from glyphgen.cli.main import main
 from PIL import Image
 
 from glyphgen import backends, bitmap
 from glyphgen.backends.retrieval import RetrievalBackend
 from glyphgen.canvas import Canvas
 from glyphgen.charset import get_charset
+from glyphgen.cli.main import main
 from glyphgen.render import render_glyphs
 from glyphgen.samples import load_samples
 from glyphgen.validate import sanitize

@@ -196,6 +196,27 @@ def test_truth_mode_scores_a_perfect_imitation_perfectly(fakes, reference, libra
     assert baseline.mean["iou"] < 0.8 and baseline.mean["l1"] > 0
 
 
+def test_the_evaluation_canvas_grows_with_the_largest_model_canvas(fakes, hand, reference, tmp_path):
+    from glyphgen.compare import evaluation_canvas
+
+    assert evaluation_canvas({REFERENCE: {}, "fewshot": {}, "spy": {}}).size == 128  # 64 and 128 px models: scored as always
+    assert evaluation_canvas({"spy": {"canvas_size": 96}}).size == 128
+    backends = {"spy@big": {"canvas_size": 256}, "spy@odd": {"canvas_size": 96}, REFERENCE: {}}
+    canvas = evaluation_canvas(backends)
+    assert canvas.size == 256
+    cases = holdout_cases(hand, folds=3, reference=reference, canvas=canvas)
+    assert all(glyph.shape == (256, 256) for case in cases for glyph in case.truth.values())
+    result = compare(cases, backends, mode="holdout")
+    runs = {run.backend: run for run in result.runs}
+    assert all(run.ok and {g.shape for g in run.generated.values()} == {(256, 256)} for run in runs.values())
+    # The spy draws the reference glyph on its own canvas: at 256 px exactly the baseline's, at 96 px resampled to nearly it.
+    assert runs["spy@big"].per_glyph == runs[REFERENCE].per_glyph
+    assert runs["spy@odd"].mean["iou"] == pytest.approx(runs[REFERENCE].mean["iou"], abs=0.03)
+    paths = write_report(result, tmp_path / "report")
+    assert json.loads(paths["results.json"].read_text())["evaluation_canvas"] == 256
+    assert "on a 256 px canvas" in paths["report.html"].read_text()
+
+
 def test_the_classifier_reads_the_reference_fonts_own_glyphs(reference):
     reader = CharReader()
     chars = get_charset("latin").inked_chars
@@ -212,7 +233,9 @@ def _cli(*args):
 
 def test_compare_from_the_command_line(tmp_path, library):
     # fewshot@raw: the same backend again, with settings of its own.
-    result = _cli("--truth", str(library[0]), "--backends", "fewshot,fewshot@raw,reference", "--set", "fewshot@raw.keep_ink_mass=false", "--out", str(tmp_path / "cmp"))
+    result = _cli(
+        "--truth", str(library[0]), "--backends", "fewshot,fewshot@raw,reference", "--set", "fewshot@raw.keep_ink_mass=false", "--out", str(tmp_path / "cmp")
+    )
     assert result.exit_code == 0, result.output
     data = json.loads((tmp_path / "cmp" / "results.json").read_text())
     assert data["mode"] == "truth" and {b["backend"] for b in data["backends"]} == {"fewshot", "fewshot@raw", "reference"}

@@ -8,19 +8,8 @@ import numpy as np
 import pytest
 from fontTools.ttLib import TTFont
 
-from glyphgen.corpus import (
-    CorpusFont,
-    is_caps_only,
-    is_heldout,
-    read_heldout,
-    read_manifest,
-    render_corpus,
-    select_families,
-    split_of,
-    squash,
-    verify_font,
-    write_manifest,
-)
+from glyphgen.corpus import CorpusFont, read_manifest, render_corpus, squash, write_manifest
+from glyphgen.corpus_recipe import is_caps_only, is_heldout, read_heldout, select_families, split_of, verify_font
 from glyphgen.errors import GlyphgenError
 
 HELDOUT_TEXT = "# evaluation only\nCaveat\nPatrick Hand\nNanum Pen Script\n\nZCOOL KuaiLe\n"
@@ -116,10 +105,11 @@ def test_manifest_and_render_cache_round_trip(tmp_path, library):
     assert json.loads((tmp_path / "manifest.json").read_text())["skipped"] == ["x: skipped for a reason"]
 
     render_corpus(tmp_path, fonts, Canvas(32))
-    with np.load(tmp_path / "glyphs.npz", allow_pickle=False) as cache:
-        assert cache["glyphs"].shape == (3, 94, 32, 32) and cache["glyphs"].dtype == np.uint8
-        assert cache["glyphs"].max() == 255
-        assert list(cache["font_ids"]) == [f.id for f in fonts]
+    with np.load(tmp_path / "rendered" / "index.npz", allow_pickle=False) as index:
+        assert list(index["font_ids"]) == [f.id for f in fonts] and index["present"].shape == (3, 94)
+        shards = [np.load(tmp_path / "rendered" / name) for name in index["shards"]]
+    assert all(shard.shape == (94, 32, 32) and shard.dtype == np.uint8 for shard in shards)
+    assert max(shard.max() for shard in shards) == 255
 
 
 def test_a_missing_or_empty_heldout_list_stops_the_recipe(tmp_path):
@@ -142,7 +132,7 @@ def test_a_missing_or_empty_heldout_list_stops_the_recipe(tmp_path):
     ],
 )
 def test_package_licenses_read_as_spdx(stated, spdx):
-    from glyphgen.corpus import spdx_license
+    from glyphgen.corpus_recipe import spdx_license
 
     assert spdx_license(stated) == spdx
 
@@ -172,7 +162,7 @@ following exception: ...
 
 
 def test_debian_copyright_files_are_read_for_the_fonts_own_license():
-    from glyphgen.corpus import debian_licenses, is_free_license
+    from glyphgen.corpus_recipe import debian_licenses, is_free_license
 
     assert debian_licenses(DEP5) == ["OFL-1.1"]  # debian/* packaging does not count
     assert debian_licenses(FREE_TEXT) == ["GPL"]

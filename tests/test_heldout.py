@@ -55,13 +55,11 @@ def test_no_file_under_fonts_or_datasets_names_a_heldout_family(heldout):
                 assert squash(family) not in words, f"{path} names held-out family {family}"
             else:
                 pattern = rf"\b{re.escape(family)}\b"
-                assert not re.search(pattern, path.read_text(encoding="utf-8", errors="replace"), re.IGNORECASE), (
-                    f"{path} names held-out family {family}"
-                )
+                assert not re.search(pattern, path.read_text(encoding="utf-8", errors="replace"), re.IGNORECASE), f"{path} names held-out family {family}"
 
 
 def test_the_corpus_recipe_selects_no_heldout_family(heldout):
-    from glyphgen.corpus import read_heldout, select_families
+    from glyphgen.corpus_recipe import read_heldout, select_families
 
     listed = read_heldout(HELDOUT_LIST)
     catalogue = [

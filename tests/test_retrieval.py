@@ -7,13 +7,13 @@ import textwrap
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from glyphgen.cli.main import main
 
 from glyphgen import backends, bitmap
 from glyphgen.backends import FewShotTask, available_backends, get_backend
 from glyphgen.backends.retrieval import RetrievalBackend, RetrievalConfig
 from glyphgen.canvas import Canvas
 from glyphgen.charset import get_charset
+from glyphgen.cli.main import main
 from glyphgen.render import render_glyphs
 from glyphgen.samples import load_samples
 

@@ -60,7 +60,5 @@ def _same(a, b) -> bool:
     """Same contours, in any order (the two list a glyph's contours differently)."""
     a, b = sorted(a, key=lambda c: c[-1][-1]), sorted(b, key=lambda c: c[-1][-1])
     return len(a) == len(b) and all(
-        [s[0] for s in ca] == [s[0] for s in cb]
-        and np.allclose([p for s in ca for p in s[1:]], [p for s in cb for p in s[1:]])
-        for ca, cb in zip(a, b)
+        [s[0] for s in ca] == [s[0] for s in cb] and np.allclose([p for s in ca for p in s[1:]], [p for s in cb for p in s[1:]]) for ca, cb in zip(a, b)
     )

@@ -30,13 +30,15 @@ Then, from the repository root:
 Needs glyphgen installed (the drawing and degradation live in glyphgen/synthetic.py,
 which the benchmarks share). Writes datasets/demo-hand/samples/uniXXXX.png.
 """
+
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
 
-from glyphgen.synthetic import SAMPLE_CHARS, SEED, write_samples
+from glyphgen.scripts import LATIN
+from glyphgen.synthetic import SEED, write_samples
 
 HERE = Path(__file__).resolve().parent
 
@@ -47,7 +49,7 @@ def main(argv=None):
     ap.add_argument("--out", default=HERE / "samples", type=Path, help="output folder")
     ap.add_argument("--seed", type=int, default=SEED)
     a = ap.parse_args(argv)
-    paths = write_samples(a.font, a.out, SAMPLE_CHARS, photo=True, seed=a.seed)
+    paths = write_samples(a.font, a.out, LATIN.recommended_samples, photo=True, seed=a.seed)
     total = sum(p.stat().st_size for p in paths)
     print(f"wrote {len(paths)} images, {total / 1024:.0f} KiB", file=sys.stderr)
 

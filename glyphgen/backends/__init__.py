@@ -1,8 +1,11 @@
 """The backend registry.
 
-Built-in backends register with :func:`register_backend`; other packages add
-theirs through the ``glyphgen.backends`` entry point group, each entry point
-naming a :class:`Backend` subclass::
+A built-in backend is one module in this package whose class is decorated with
+:func:`register_backend`: every module here is imported, so the CLI, ``make
+weights``, ``--config gpu``, the README table and the contract test all find it
+without a list to update. Other packages add theirs through the
+``glyphgen.backends`` entry point group, each entry point naming a
+:class:`Backend` subclass::
 
     [project.entry-points."glyphgen.backends"]
     mymodel = "mypackage.model:MyBackend"
@@ -10,6 +13,8 @@ naming a :class:`Backend` subclass::
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from importlib.metadata import entry_points
 
 from ..errors import GlyphgenError
@@ -55,7 +60,12 @@ def get_backend(name: str) -> type[Backend]:
         raise GlyphgenError(f"--backend {name!r}: no such backend; choose one of: {', '.join(backends)}.") from None
 
 
-# Built-in backends register themselves on import.
-from . import cgan, cyclegan, ddpm, fewshot, pix2pix, retrieval, vae  # noqa: E402,F401
+def _import_builtin_backends() -> None:
+    """Import every module of this package: the built-in backends register themselves."""
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
+
+
+_import_builtin_backends()
 
 __all__ = ["Backend", "BackendConfig", "FewShotTask", "FitReport", "available_backends", "get_backend", "register_backend"]

@@ -17,7 +17,6 @@ backends convert at their edge.
 from __future__ import annotations
 
 import abc
-import dataclasses
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -29,49 +28,16 @@ import numpy as np
 from ..canvas import Canvas
 from ..errors import GlyphgenError
 from ..progress import Progress
+from ..scripts import LATIN, Script
+from ..settings import Settings
 
 
 @dataclass
-class BackendConfig:
+class BackendConfig(Settings):
     """Settings every backend has; subclasses add their own fields."""
 
     seed: int = 0
-    canvas_size: int = 128  # model canvas in pixels; outlines are traced larger
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any], source: str = "config") -> "BackendConfig":
-        fields = {f.name: f for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - set(fields))
-        if unknown:
-            raise GlyphgenError(f"{source}: unknown setting {unknown[0]!r} for this backend (known: {', '.join(sorted(fields))}).")
-        defaults = cls()
-        checked = {}
-        for name, value in values.items():  # a setting has its default's type: 3 for an int, [..] for a list
-            default = getattr(defaults, name)
-            expected = (float, int) if isinstance(default, float) else type(default)
-            if isinstance(value, bool) != isinstance(default, bool) or not isinstance(value, expected):
-                raise GlyphgenError(f"{source}: setting {name!r} must be a {type(default).__name__} like {default!r}, not {value!r}.")
-            checked[name] = float(value) if isinstance(default, float) else value
-        return cls(**checked)
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-
-def read_settings_file(path: Path, backend: str, tables_only: bool = False) -> dict[str, Any]:
-    """Backend settings from a TOML file: a ``[backend]`` table, else (unless ``tables_only``) top-level keys."""
-    import tomllib
-
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise GlyphgenError(f"{path}: no such config file.") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise GlyphgenError(f"{path}: not valid TOML ({exc}).") from None
-    table = data.get(backend)
-    if isinstance(table, dict):
-        return dict(table)
-    return {} if tables_only else {k: v for k, v in data.items() if not isinstance(v, dict)}
+    canvas_size: int = 128  # the model's canvas in pixels: its one size setting; outlines are traced larger
 
 
 @dataclass
@@ -87,6 +53,7 @@ class FewShotTask:
     style: dict[str, np.ndarray]
     content: dict[str, np.ndarray]
     reference_path: Path | None = None
+    script: Script = LATIN  # the writing system of the charset: its vocabulary names the characters
     corpus: Any = None
     # A time.monotonic() time by which fit should end (compare --time-budget); a
     # trainable backend stops training there and keeps what it has learnt.
@@ -107,6 +74,13 @@ class Backend(abc.ABC):
     family: ClassVar[str]  # e.g. "non-parametric", "adversarial"
     config_class: ClassVar[type[BackendConfig]] = BackendConfig
     ships_weights: ClassVar[bool] = False
+    # Settings small enough that fit -> generate -> save -> load runs in seconds on 2 CPU
+    # cores: the contract test every registered backend passes (tests/test_backends.py).
+    tiny_settings: ClassVar[dict[str, Any]] = {}
+    # Settings for a GPU (``--config gpu``): larger models, longer training.
+    gpu_settings: ClassVar[dict[str, Any]] = {}
+    # The FitReport history entry whose fall shows the backend learning its samples (None: it does not train).
+    learning_signal: ClassVar[str | None] = None
 
     def __init__(self, config: BackendConfig | None = None):
         self.config = config if config is not None else self.config_class()
@@ -125,7 +99,7 @@ class Backend(abc.ABC):
 
     @classmethod
     @abc.abstractmethod
-    def load(cls, path: Path) -> "Backend":
+    def load(cls, path: Path) -> Backend:
         """Read a backend written by :meth:`save`."""
 
     def pretrain(self, corpus: Path, out: Path, *, resume: bool = False, progress: Progress = Progress()) -> Path:
@@ -144,13 +118,18 @@ class Backend(abc.ABC):
 
     @classmethod
     def _read_config(cls, path: Path) -> BackendConfig:
-        config_file = Path(path) / "config.json"
-        try:
-            payload = json.loads(config_file.read_text())
-        except FileNotFoundError:
-            raise GlyphgenError(f"{config_file}: no saved backend here.") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise GlyphgenError(f"{config_file}: not a valid backend config ({exc}).") from None
-        if payload.get("backend") != cls.name:
-            raise GlyphgenError(f"{config_file}: saved by backend {payload.get('backend')!r}, not {cls.name!r}.")
-        return cls.config_class.from_dict(payload.get("config", {}), source=str(config_file))
+        return cls.config_class.from_dict(read_saved(path, cls.name).get("config", {}), source=str(Path(path) / "config.json"))
+
+
+def read_saved(folder: Path, backend: str) -> dict[str, Any]:
+    """The ``config.json`` a backend saved in ``folder``, checked to be ``backend``'s."""
+    config_file = Path(folder) / "config.json"
+    try:
+        payload = json.loads(config_file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise GlyphgenError(f"{config_file}: no saved backend here.") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise GlyphgenError(f"{config_file}: not a valid backend config ({exc}).") from None
+    if payload.get("backend") != backend:
+        raise GlyphgenError(f"{config_file}: saved by backend {payload.get('backend')!r}, not {backend!r}.")
+    return payload

@@ -18,17 +18,18 @@ al. 2017 found in CycleGAN): every glyph comes out blank.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import nn
-from torch.nn import functional as F
 
 from ..nn import PatchGAN, UNet
-from ..training import average_gradients
+from ..nn.adversarial import discriminator_loss, generator_loss
+from ..nn.configured import ConfiguredModule
 from . import register_backend
-from .translation import Pairs, TranslationBackend, TranslationConfig
+from .translation import Pairs, TranslationBackend, TranslationConfig, adam
 
 
 @dataclass
@@ -41,11 +42,9 @@ class CycleGANConfig(TranslationConfig):
     # 2 validation fonts); `--set weights=bundled` uses it.
     weights: str = "none"
 
-    ARCHITECTURE = (*TranslationConfig.ARCHITECTURE, "discriminator_width")
 
-
-class CycleGAN(nn.Module):
-    def __init__(self, widths, discriminator_width: int):
+class CycleGAN(ConfiguredModule):
+    def __init__(self, widths: Sequence[int], discriminator_width: int):
         super().__init__()
         self.to_hand = UNet(1, 1, widths)
         self.to_reference = UNet(1, 1, widths)
@@ -73,21 +72,17 @@ def _restyled(generator: nn.Module, glyph: torch.Tensor) -> torch.Tensor:
     return torch.sigmoid(generator(glyph) + INPUT_LOGIT * (2 * glyph - 1))
 
 
-def _least_squares(logits: torch.Tensor, target: float) -> torch.Tensor:
-    return F.mse_loss(logits, torch.full_like(logits, target))
-
-
 @register_backend
 class CycleGANBackend(TranslationBackend):
     name = "cyclegan"
     family = "adversarial, unpaired"
     config_class = CycleGANConfig
+    network_class = CycleGAN
+    learning_signal = "l1"
+    gpu_settings = {**TranslationBackend.gpu_settings, "discriminator_width": 64, "finetune_batch_size": 16, "finetune_steps": 6000}
 
-    def build(self) -> CycleGAN:
-        return CycleGAN(self.config.widths, self.config.discriminator_width)
-
-    def optimizers(self, model: CycleGAN):
-        return self.adam(model.generators()), {"discriminators": self.adam(model.judges())}
+    def optimizers(self, network: CycleGAN, lr: float):
+        return {"generators": adam(network.generators(), lr), "discriminators": adam(network.judges(), lr)}
 
     def losses(self, model: CycleGAN, pairs: Pairs, rng: np.random.Generator):
         c = self.config
@@ -96,20 +91,16 @@ class CycleGANBackend(TranslationBackend):
         reference, hand = self.every_content[pick], pairs.style
         fake_hand, fake_reference = model.hand_of(reference), model.reference_of(hand)
 
-        judges = self.step_optimizers["discriminators"]
-        judged = 0.5 * (
-            _least_squares(model.judge_hand(hand), 1.0) + _least_squares(model.judge_hand(fake_hand.detach()), 0.0)
-            + _least_squares(model.judge_reference(reference), 1.0) + _least_squares(model.judge_reference(fake_reference.detach()), 0.0)
-        )  # fmt: skip
-        judges.zero_grad(set_to_none=True)
-        judged.backward()
-        average_gradients(judges)
-        judges.step()
+        judged = discriminator_loss("least-squares", model.judge_hand(hand), model.judge_hand(fake_hand.detach())) + discriminator_loss(
+            "least-squares", model.judge_reference(reference), model.judge_reference(fake_reference.detach())
+        )
+        self.trainer.minimize(judged, "discriminators")
 
         cycle = (model.reference_of(fake_hand) - reference).abs().mean() + (model.hand_of(fake_reference) - hand).abs().mean()
         identity = (model.hand_of(hand) - hand).abs().mean() + (model.reference_of(reference) - reference).abs().mean()
         return {
-            "adversarial": _least_squares(model.judge_hand(fake_hand), 1.0) + _least_squares(model.judge_reference(fake_reference), 1.0),
+            "adversarial": generator_loss("least-squares", model.judge_hand(fake_hand))
+            + generator_loss("least-squares", model.judge_reference(fake_reference)),
             "cycle": c.cycle_weight * cycle,
             "identity": c.identity_weight * identity,
             "discriminator": judged.detach(),

@@ -14,6 +14,7 @@ one font.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,28 +26,34 @@ from ..diffusion import NoiseSchedule, ddim_sample, ddpm_sample
 from ..errors import GlyphgenError
 from ..nn import ConditionalUNet
 from ..nn.blocks import sinusoidal_embedding
+from ..nn.configured import ConfiguredModule
 from . import register_backend
 from .translation import Pairs, TranslationBackend, TranslationConfig
+
+SCHEDULES = ("cosine", "linear")
+SAMPLERS = ("ddim", "ddpm")
 
 
 @dataclass
 class DDPMConfig(TranslationConfig):
-    steps: int = 400
-    lr: float = 1e-3
+    finetune_steps: int = 400
+    finetune_lr: float = 1e-3
+    pretrain_lr: float = 1e-3
     diffusion_steps: int = 200
     schedule: str = "cosine"  # or "linear"
     sampler: str = "ddim"  # or "ddpm" (every diffusion step)
     sample_steps: int = 25  # DDIM jumps
     time_dim: int = 64
     style_dim: int = 32
-    writers: int = 1  # style codes the network holds: one per corpus font in pretraining, else the person's
-
-    ARCHITECTURE = (*TranslationConfig.ARCHITECTURE, "time_dim", "style_dim", "writers", "diffusion_steps", "schedule")
 
 
-class Denoiser(nn.Module):
-    def __init__(self, widths, time_dim: int, style_dim: int, writers: int):
+class Denoiser(ConfiguredModule):
+    """Predicts the noise in a glyph diffused with ``schedule`` over ``diffusion_steps`` (which the weights are trained for)."""
+
+    def __init__(self, widths: Sequence[int], time_dim: int, style_dim: int, writers: int, diffusion_steps: int, schedule: str):
         super().__init__()
+        if schedule not in SCHEDULES:
+            raise GlyphgenError(f"ddpm: schedule must be one of {', '.join(SCHEDULES)}, not {schedule!r}.")
         self.time_dim = time_dim
         self.time = nn.Sequential(nn.Linear(time_dim, time_dim), nn.SiLU(), nn.Linear(time_dim, time_dim))
         self.styles = nn.Embedding(writers, style_dim)
@@ -62,27 +69,34 @@ class DDPMBackend(TranslationBackend):
     name = "ddpm"
     family = "diffusion"
     config_class = DDPMConfig
+    network_class = Denoiser
+    learning_signal = "noise_mse"
+    tiny_settings = {**TranslationBackend.tiny_settings, "diffusion_steps": 20, "sample_steps": 5}
+    gpu_settings = {
+        **TranslationBackend.gpu_settings, "finetune_steps": 8000, "finetune_lr": 1e-3, "pretrain_lr": 1e-3,
+        "diffusion_steps": 1000, "sample_steps": 50, "time_dim": 128,
+    }  # fmt: skip
 
     def schedule(self) -> NoiseSchedule:
         c = self.config
-        if c.schedule not in ("cosine", "linear") or c.sampler not in ("ddim", "ddpm"):
+        if c.schedule not in SCHEDULES or c.sampler not in SAMPLERS:
             raise GlyphgenError(f"ddpm: schedule must be cosine or linear and sampler ddim or ddpm, not {c.schedule!r} / {c.sampler!r}.")
         return getattr(NoiseSchedule, c.schedule)(c.diffusion_steps)
 
-    def build(self) -> Denoiser:
-        self.schedule()  # a bad setting fails before training
-        c = self.config
-        return Denoiser(c.widths, c.time_dim, c.style_dim, c.writers)
+    def fit_samples(self, network, task, chars, progress):
+        self.schedule()  # a bad sampler fails before training, not after
+        return super().fit_samples(network, task, chars, progress)
 
-    def expect_writers(self, count: int) -> None:
-        self.config.writers = count
+    def adopt_writers(self, network: Denoiser, count: int) -> None:
+        """Every writer starts at the mean of the loaded style codes (the person, at build time)."""
+        if network.styles.num_embeddings == count:
+            return
+        mean = network.styles.weight.mean(0, keepdim=True).detach()
+        network.styles = nn.Embedding.from_pretrained(mean.repeat(count, 1).clone(), freeze=False)
+        network.architecture["writers"] = count
 
-    def adopt_writer(self, model: Denoiser) -> None:
-        model.styles = nn.Embedding.from_pretrained(model.styles.weight.mean(0, keepdim=True).detach().clone(), freeze=False)
-        self.config.writers = 1
-
-    def optimizers(self, model):
-        return torch.optim.Adam(model.parameters(), lr=self.config.lr), {}
+    def optimizers(self, network, lr: float):
+        return {"model": torch.optim.Adam(network.parameters(), lr=lr)}
 
     def losses(self, model: Denoiser, pairs: Pairs, rng: np.random.Generator):
         schedule, style = self.schedule(), pairs.style

@@ -15,41 +15,25 @@ targets, and the content is always the reference font's glyph. The network is
 
 from __future__ import annotations
 
-import hashlib
-import json
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
 from torch.nn import functional as F
 
-from ..canvas import Canvas
 from ..errors import GlyphgenError
-from ..nn.fewshot import FewShotGenerator, StyleMemory
+from ..nn.fewshot import FewShotGenerator
 from ..progress import Progress
-from ..render import render_glyphs
-from ..resources import bundled_weights, reference_font
-from ..synthetic import SAMPLE_CHARS
-from ..training import Trainer, cosine_learning_rate, evaluation, export_model, load_weights, resolve_device, seed_everything
+from ..training import StepFunction, Trainer
 from . import register_backend
-from .base import Backend, BackendConfig, FewShotTask, FitReport
-
-WEIGHTS_FILE = "weights.safetensors"
-STYLE_FILE = "style.safetensors"
-_ARCHITECTURE = ("canvas_size", "widths", "style_dim", "heads")
+from .base import FewShotTask
+from .learned import Drawer, LearnedBackend, LearnedConfig
 
 
 @dataclass
-class FewShotConfig(BackendConfig):
-    canvas_size: int = 64
-    # "bundled" (the shipped pretrained model), "none" (untrained) or a model folder
-    # written by `glyphgen train fewshot` (for `train`: the weights to start from).
-    weights: str = "bundled"
-    device: str = "auto"
+class FewShotConfig(LearnedConfig):
     # Network (taken from the weights' own config when weights are loaded).
     widths: list[int] = field(default_factory=lambda: [32, 64, 128])
     style_dim: int = 128
@@ -59,28 +43,23 @@ class FewShotConfig(BackendConfig):
     # Fine-tuning on the person's samples at build time (0 steps: none).
     finetune_steps: int = 0
     finetune_lr: float = 1e-4
-    # Pretraining.
-    steps: int = 30000
+    # Pretraining: episodes of batch_fonts fonts, each with samples_min..samples_max samples and some targets.
+    pretrain_steps: int = 30000
+    pretrain_lr: float = 5e-4
     batch_fonts: int = 4
     samples_min: int = 8
     samples_max: int = 16
     targets: int = 12
-    lr: float = 5e-4
-    ema_decay: float = 0.999
-    checkpoint_every: int = 250
-
-    def architecture(self) -> dict:
-        return {name: getattr(self, name) for name in _ARCHITECTURE}
 
 
 @dataclass
 class Episodes:
     """Glyphs to draw training episodes from: ``glyphs`` uint8 ``(fonts, chars, S, S)``."""
 
-    glyphs: np.ndarray
+    glyphs: Any  # indexable as glyphs[font_rows, char_columns], like a PlacedCorpus's
     present: np.ndarray  # (fonts, chars) bool
-    content: np.ndarray  # (chars, S, S) float32, the reference font's glyphs
-    chars: tuple[str, ...]
+    content: torch.Tensor  # (chars, 1, S, S) float32, the reference font's glyphs
+    standard: np.ndarray  # the columns of the characters people are asked to write
 
     def draw(self, rng: np.random.Generator, fonts: int, samples: tuple[int, int], targets: int) -> dict[str, torch.Tensor]:
         """A batch of episodes: ``fonts`` fonts, each with K sample glyphs (the style) and T targets.
@@ -89,10 +68,9 @@ class Episodes:
         once); half the batches use the standard sample characters (what most
         people will write), half a random set, so any choice of samples works.
         """
-        everything = np.arange(len(self.chars))
-        standard = np.array([i for i, c in enumerate(self.chars) if c in SAMPLE_CHARS])
+        everything = np.arange(self.present.shape[1])
         k = int(rng.integers(samples[0], samples[1] + 1))
-        pool = standard if len(standard) >= k and rng.random() < 0.5 else everything
+        pool = self.standard if len(self.standard) >= k and rng.random() < 0.5 else everything
         sample_chars = rng.choice(pool, size=min(k, len(pool)), replace=False)
         rest = np.setdiff1d(everything, sample_chars)
         target_chars = rng.choice(rest, size=min(targets, len(rest)), replace=False)
@@ -102,7 +80,7 @@ class Episodes:
             return self.draw(rng, fonts, samples, targets)
         chosen = rng.choice(complete, size=fonts, replace=len(complete) < fonts)[:, None]
         return {
-            "content": torch.from_numpy(self.content[:, None]),
+            "content": self.content,
             "samples": torch.from_numpy(self.glyphs[chosen, sample_chars][:, :, None].astype(np.float32) / 255),
             "sample_index": torch.from_numpy(np.tile(sample_chars, (fonts, 1))),
             "target_index": torch.from_numpy(np.tile(target_chars, (fonts, 1))),
@@ -144,11 +122,11 @@ def glyph_loss(logits: torch.Tensor, target: torch.Tensor) -> dict[str, torch.Te
     return {"bce": F.binary_cross_entropy_with_logits(logits, target), "dice": dice.mean()}
 
 
-def episode_step(batch_source, device: torch.device, draw_args: tuple):
-    """The training step on episodes drawn from ``batch_source`` (an :class:`Episodes`)."""
+def episode_step(episodes: Episodes, device: torch.device, draw_args: tuple) -> StepFunction:
+    """The training step on episodes drawn from ``episodes``."""
 
     def step(model: torch.nn.Module, rng: np.random.Generator) -> dict[str, torch.Tensor]:
-        batch = {k: v.to(device) for k, v in batch_source.draw(rng, *draw_args).items()}
+        batch = {k: v.to(device) for k, v in episodes.draw(rng, *draw_args).items()}
         logits = model(batch["content"], batch["samples"], batch["sample_index"], batch["target_index"])
         return glyph_loss(logits, batch["targets"])
 
@@ -156,75 +134,33 @@ def episode_step(batch_source, device: torch.device, draw_args: tuple):
 
 
 @register_backend
-class FewShotBackend(Backend):
+class FewShotBackend(LearnedBackend):
     name = "fewshot"
     family = "few-shot"
     config_class = FewShotConfig
-    ships_weights = True
+    network_class = FewShotGenerator
+    generate_batch_size = 32
+    tiny_settings = {**LearnedBackend.tiny_settings, "style_dim": 16, "heads": 2, "finetune_steps": 8, "finetune_lr": 2e-3}
+    gpu_settings = {"weights": "none", "canvas_size": 128, "widths": [64, 128, 256], "style_dim": 256, "heads": 8, "batch_fonts": 16, "pretrain_steps": 60000}
 
     def __init__(self, config: FewShotConfig | None = None):
         super().__init__(config)
-        self.network: FewShotGenerator | None = None
-        self.weights_info: dict[str, str] = {}
         self.samples: np.ndarray | None = None  # (K, 1, S, S) the person's glyphs
         self.references: np.ndarray | None = None  # (K, 1, S, S) the same characters from the reference font
 
-    # -- the network -------------------------------------------------------------
-
-    def _weights_folder(self) -> Path | None:
-        if self.config.weights == "none":
-            return None
-        if self.config.weights == "bundled":
-            return bundled_weights(self.name)
-        return Path(self.config.weights)
-
-    def build_network(self) -> FewShotGenerator:
-        """The network, with the configured weights loaded (their own architecture wins)."""
-        if self.network is not None:
-            return self.network
-        folder = self._weights_folder()
-        if folder is not None:
-            saved = self._read_config(folder)
-            for name in _ARCHITECTURE:
-                setattr(self.config, name, getattr(saved, name))
-        c = self.config
-        torch.manual_seed(c.seed)
-        self.network = FewShotGenerator(c.widths, c.style_dim, c.heads)
-        if folder is not None:
-            self.weights_info = load_weights(self.network, folder / WEIGHTS_FILE)
-        self.network.to(resolve_device(c.device))
-        return self.network
-
-    def parameter_count(self) -> int:
-        network = self.network or FewShotGenerator(self.config.widths, self.config.style_dim, self.config.heads)
-        return sum(p.numel() for p in network.parameters() if p.requires_grad)
-
-    @property
-    def device(self) -> torch.device:
-        return next(self.build_network().parameters()).device
-
-    # -- fit and generate ----------------------------------------------------------
-
-    def fit(self, task: FewShotTask, *, progress: Progress = Progress()) -> FitReport:
-        started = time.perf_counter()
-        network = self.build_network()
-        if task.canvas.size != self.config.canvas_size:
-            raise GlyphgenError(
-                f"the fewshot weights draw on a {self.config.canvas_size} px canvas, not {task.canvas.size} px; "
-                f"leave canvas_size at {self.config.canvas_size}."
-            )
-        chars = [c for c in task.style if c in task.content]
+    def fit_samples(self, network: FewShotGenerator, task: FewShotTask, chars: Sequence[str], progress: Progress) -> tuple[str, dict[str, Any]]:
         if not chars:
             raise GlyphgenError("the fewshot backend needs at least one sample character that the reference font has.")
         self.samples = np.stack([task.style[c] for c in chars])[:, None].astype(np.float32)
         self.references = np.stack([task.content[c] for c in chars])[:, None].astype(np.float32)
-        details: dict = {"samples": len(chars), "weights": self.weights_info}
+        details: dict[str, Any] = {"samples": len(chars), "weights_info": self.weights_info}
         summary = f"style read from {len(chars)} samples"
-        if self.config.finetune_steps > 0 and len(chars) >= 4:
+        c = self.config
+        if c.finetune_steps > 0 and len(chars) >= 4:
             trainer = self._finetune(network, progress, task.deadline)
-            details["finetune"], done = trainer.history, trainer.step
-            summary += f", fine-tuned {done} steps" + (" (stopped at the time budget)" if done < self.config.finetune_steps else "")
-        return FitReport(seconds=time.perf_counter() - started, summary=summary, details=details)
+            details["history"], done = trainer.history, trainer.step
+            summary += f", fine-tuned {done} steps" + (" (stopped at the time budget)" if done < c.finetune_steps else "")
+        return summary, details
 
     def _finetune(self, network: FewShotGenerator, progress: Progress, deadline: float | None = None) -> Trainer:
         """A few steps on the samples themselves: some are the style, the rest the targets."""
@@ -232,123 +168,44 @@ class FewShotBackend(Backend):
         episodes = Episodes(
             glyphs=np.round(self.samples[None, :, 0] * 255).astype(np.uint8),
             present=np.ones((1, k), dtype=bool),
-            content=self.references[:, 0],
-            chars=tuple(str(i) for i in range(k)),  # no standard set inside the samples' own numbering
+            content=torch.from_numpy(self.references),
+            standard=np.arange(0),  # every episode draws from the samples themselves
         )
         held = max(1, k // 4)
-        trainer = Trainer(
-            network,
-            torch.optim.AdamW(network.parameters(), lr=self.config.finetune_lr),
-            device=self.device,
-            seed=self.config.seed,
-            config=self.config.to_dict(),
-        )
+        trainer = self.make_trainer(network, self.config.finetune_lr)
         step = episode_step(episodes, self.device, (4, (k - held, k - held), held))
         trainer.run(self.config.finetune_steps, step, progress, log_every=max(1, self.config.finetune_steps // 4), deadline=deadline)
-        network.eval()
         return trainer
 
-    def _memory(self, network: FewShotGenerator) -> StyleMemory:
-        device = self.device
-        samples = torch.from_numpy(self.samples).to(device)[None]
-        references = torch.from_numpy(self.references).to(device)
-        keys = network.encode_content(references)[-1][None]
-        return network.encode_style(samples, references[None], keys, torch.ones(1, len(self.samples), dtype=torch.bool, device=device))
+    def corpus_step(self, corpus, content: torch.Tensor, trainer: Trainer) -> StepFunction:
+        c = self.config
+        standard = np.array([i for i, char in enumerate(corpus.chars) if char in self.script.recommended_samples], dtype=np.int64)
+        episodes = Episodes(corpus.glyphs, corpus.present, content, standard)
+        return episode_step(episodes, self.device, (c.batch_fonts, (c.samples_min, c.samples_max), c.targets))
 
-    def generate(self, content: np.ndarray, chars: Sequence[str], batch_size: int = 32) -> np.ndarray:
+    def drawer(self, network: FewShotGenerator, generator: torch.Generator) -> Drawer:
         if self.samples is None:
             raise RuntimeError("fit the fewshot backend before generating")
-        network = self.build_network()
-        out = np.zeros(content.shape, dtype=np.float32)
-        with evaluation(network):
-            memory = self._memory(network)
-            for start in range(0, len(content), batch_size):
-                chunk = torch.from_numpy(np.ascontiguousarray(content[start : start + batch_size], dtype=np.float32)).to(self.device)
-                logits = network.decode(network.encode_content(chunk), memory.repeat(len(chunk)))
-                out[start : start + len(chunk)] = torch.sigmoid(logits.float()).cpu().numpy()
-        if self.config.keep_ink_mass:
-            out = np.stack([[keep_ink_mass(glyph[0])] for glyph in out]).astype(np.float32)
-        return out
+        samples = torch.from_numpy(self.samples).to(self.device)
+        references = torch.from_numpy(self.references).to(self.device)
+        keys = network.encode_content(references)[-1][None]
+        present = torch.ones(1, len(samples), dtype=torch.bool, device=self.device)
+        memory = network.encode_style(samples[None], references[None], keys, present)  # the samples, read once
 
-    # -- persistence ---------------------------------------------------------------
+        def draw(content: torch.Tensor, chars: Sequence[str]) -> torch.Tensor:
+            return torch.sigmoid(network.decode(network.encode_content(content), memory.repeat(len(content))).float())
 
-    def save(self, path: Path) -> None:
-        path = Path(path)
-        self._write_config(path)
-        network = self.build_network()
-        save_file({k: v.detach().cpu().contiguous() for k, v in network.state_dict().items()}, path / WEIGHTS_FILE, metadata=self.weights_info)
-        if self.samples is not None:
-            save_file({"samples": torch.from_numpy(self.samples), "references": torch.from_numpy(self.references)}, path / STYLE_FILE)
+        return draw
 
-    @classmethod
-    def load(cls, path: Path) -> "FewShotBackend":
-        path = Path(path)
-        config = cls._read_config(path)
-        config.weights = str(path)
-        backend = cls(config)
-        backend.build_network()
-        if (path / STYLE_FILE).is_file():
-            style = load_file(path / STYLE_FILE)
-            backend.samples, backend.references = style["samples"].numpy(), style["references"].numpy()
-        return backend
+    def finish(self, glyphs: np.ndarray) -> np.ndarray:
+        if not self.config.keep_ink_mass:
+            return glyphs
+        return np.stack([[keep_ink_mass(glyph[0])] for glyph in glyphs]).astype(np.float32)
 
-    # -- pretraining -----------------------------------------------------------------
+    def fitted_state(self) -> dict[str, torch.Tensor]:
+        if self.samples is None:
+            return {}
+        return {"samples": torch.from_numpy(self.samples), "references": torch.from_numpy(self.references)}
 
-    def pretrain(self, corpus: Path, out: Path, *, resume: bool = False, progress: Progress = Progress()) -> Path:
-        """Train on the corpus's training fonts; checkpoints in ``out/checkpoints``, the model in ``out/model``."""
-        from ..corpus import placed_corpus
-
-        c = self.config
-        if c.weights == "bundled":
-            c.weights = "none"  # from scratch, unless a model folder is named to start from
-        device = resolve_device(c.device)
-        seed_everything(c.seed)
-        reference = reference_font()
-        canvas = Canvas(c.canvas_size)
-        placed = placed_corpus(corpus, canvas, reference, progress)
-        train = placed.split("train")
-        if len(train.fonts) == 0:
-            raise GlyphgenError(f"{corpus}: the corpus has no training fonts.")
-        content = render_glyphs(reference, placed.chars, canvas)
-        episodes = Episodes(train.glyphs, train.present, content, placed.chars)
-        network = self.build_network()
-        optimizer = torch.optim.AdamW(network.parameters(), lr=c.lr, weight_decay=1e-4)
-        trainer = Trainer(
-            network, optimizer, device=device, seed=c.seed, config=_identity(c),
-            checkpoint_dir=Path(out) / "checkpoints", checkpoint_every=c.checkpoint_every, ema_decay=c.ema_decay,
-        )  # fmt: skip
-        if resume and not trainer.resume():
-            progress.log(f"no checkpoint in {Path(out) / 'checkpoints'}; starting from step 0")
-        step = episode_step(episodes, device, (c.batch_fonts, (c.samples_min, c.samples_max), c.targets))
-
-        def scheduled(model, rng):
-            cosine_learning_rate(optimizer, c.lr, trainer.step, c.steps)
-            return step(model, rng)
-
-        model_folder = Path(out) / "model"
-        manifest_hash = hashlib.sha256((Path(corpus) / "manifest.json").read_bytes()).hexdigest()
-
-        def export(trainer: Trainer) -> None:
-            self.network = trainer.final_model
-            self.weights_info = {
-                "steps": str(trainer.step),
-                "corpus_manifest_sha256": manifest_hash,
-                "training_fonts": str(len(train.fonts)),
-                "history": json.dumps(trainer.history[-10:]),
-            }
-            export_weights(self, model_folder)
-            self.network = network
-
-        trainer.run(c.steps, scheduled, progress, on_checkpoint=export)
-        return model_folder
-
-
-def _identity(config: FewShotConfig) -> dict:
-    """The settings a resumed run must share with the original (it may run longer, elsewhere)."""
-    return {k: v for k, v in config.to_dict().items() if k not in ("steps", "device", "checkpoint_every", "weights")}
-
-
-def export_weights(backend: FewShotBackend, folder: Path) -> Path:
-    """Write the network as a shippable backend folder: config.json and half-precision safetensors."""
-    config = FewShotConfig(**{**backend.config.to_dict(), "weights": "bundled", "device": "auto"})
-    return export_model(backend.build_network(), folder, {"backend": backend.name, "config": config.to_dict()}, backend.weights_info, WEIGHTS_FILE)
+    def restore_fitted_state(self, state: dict[str, torch.Tensor]) -> None:
+        self.samples, self.references = state["samples"].cpu().numpy(), state["references"].cpu().numpy()

@@ -60,6 +60,7 @@ class RetrievalBackend(Backend):
     name = "retrieval"
     family = "non-parametric"
     config_class = RetrievalConfig
+    tiny_settings = {"canvas_size": 32}
 
     def __init__(self, config: RetrievalConfig | None = None):
         super().__init__(config)
@@ -103,14 +104,10 @@ class RetrievalBackend(Backend):
                     progress.advance()
                     continue  # a font without most of the samples cannot be judged
                 unit = render_glyphs(font, usable, canvas)
-                scale = bitmap.median_height_ratio(
-                    {c: sample_heights[c] for c in usable}, {c: bitmap.ink_height(g) for c, g in zip(usable, unit)}
-                )
+                scale = bitmap.median_height_ratio({c: sample_heights[c] for c in usable}, {c: bitmap.ink_height(g) for c, g in zip(usable, unit)})
                 drawn_fine = render_glyphs(font, usable, fine, scale=scale)
                 stroke = _median_stroke(drawn_fine)
-                score = float(
-                    np.mean([_similarity(task.style[c], bitmap.downsample(d, _FINE), sample_stroke) for c, d in zip(usable, drawn_fine)])
-                )
+                score = float(np.mean([_similarity(task.style[c], bitmap.downsample(d, _FINE), sample_stroke) for c, d in zip(usable, drawn_fine)]))
                 offset = (sample_stroke - stroke) / 2 if self.config.match_weight else 0.0
                 ranking.append(RankedFont(Path(font), score, scale, offset))
                 progress.advance(score=score)
@@ -168,16 +165,14 @@ class RetrievalBackend(Backend):
         (path / "state.json").write_text(json.dumps(state, indent=2))
 
     @classmethod
-    def load(cls, path: Path) -> "RetrievalBackend":
+    def load(cls, path: Path) -> RetrievalBackend:
         path = Path(path)
         backend = cls(cls._read_config(path))
         try:
             state = json.loads((path / "state.json").read_text())
             backend.canvas = Canvas(**state["canvas"]) if state["canvas"] else None
             backend.content_stroke_offset = float(state["content_stroke_offset"])
-            backend.ranking = [
-                RankedFont(Path(f["path"]), f["score"], f["scale"], f["stroke_offset"]) for f in state["ranking"]
-            ]
+            backend.ranking = [RankedFont(Path(f["path"]), f["score"], f["scale"], f["stroke_offset"]) for f in state["ranking"]]
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise GlyphgenError(f"{path / 'state.json'}: not a saved retrieval state ({exc}).") from None
         for font, saved in zip(backend.ranking, state["ranking"]):

@@ -12,6 +12,7 @@ samples -- the mean of their posterior means -- and decoded with each content gl
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +21,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..nn import ConditionalUNet, GlyphEncoder
+from ..nn.configured import ConfiguredModule
 from . import register_backend
 from .translation import Pairs, TranslationBackend, TranslationConfig
 
@@ -28,13 +30,12 @@ from .translation import Pairs, TranslationBackend, TranslationConfig
 class VAEConfig(TranslationConfig):
     latent_dim: int = 32
     kl_weight: float = 1.0
-    lr: float = 1e-3
+    finetune_lr: float = 1e-3
+    pretrain_lr: float = 1e-3
 
-    ARCHITECTURE = (*TranslationConfig.ARCHITECTURE, "latent_dim")
 
-
-class ConditionalVAE(nn.Module):
-    def __init__(self, widths, latent_dim: int):
+class ConditionalVAE(ConfiguredModule):
+    def __init__(self, widths: Sequence[int], latent_dim: int):
         super().__init__()
         self.encoder = GlyphEncoder(2, widths, blocks_at_bottom=1)
         self.to_latent = nn.Linear(widths[-1], 2 * latent_dim)
@@ -56,9 +57,9 @@ class VAEBackend(TranslationBackend):
     name = "vae"
     family = "variational"
     config_class = VAEConfig
-
-    def build(self) -> ConditionalVAE:
-        return ConditionalVAE(self.config.widths, self.config.latent_dim)
+    network_class = ConditionalVAE
+    learning_signal = "reconstruction"
+    gpu_settings = {**TranslationBackend.gpu_settings, "latent_dim": 64, "finetune_lr": 1e-3, "pretrain_lr": 1e-3}
 
     def losses(self, model: ConditionalVAE, pairs: Pairs, rng: np.random.Generator):
         content, style = pairs.content, pairs.style

@@ -9,7 +9,7 @@ from .blocks import ConvBlock
 
 
 class GlyphClassifier(nn.Module):
-    """A small CNN from a placed glyph ``(B, 1, 64, 64)`` to character logits.
+    """A small CNN from placed glyphs ``(B, 1, S, S)`` to character logits (S: the classifier's canvas size).
 
     The glyph's place on the canvas is kept (the head flattens a 4x4 grid rather
     than pooling it away): a comma and an apostrophe, ``-`` and ``_``, ``o`` and

@@ -20,9 +20,7 @@ class GlyphEncoder(nn.Module):
     def __init__(self, in_channels: int, widths: Sequence[int], blocks_at_bottom: int = 2):
         super().__init__()
         self.stem = ConvBlock(in_channels, widths[0])
-        self.stages = nn.ModuleList(
-            nn.Sequential(Downsample(a, b), ResBlock(b)) for a, b in zip(widths[:-1], widths[1:])
-        )
+        self.stages = nn.ModuleList(nn.Sequential(Downsample(a, b), ResBlock(b)) for a, b in zip(widths[:-1], widths[1:]))
         self.bottom = nn.Sequential(*(ResBlock(widths[-1]) for _ in range(blocks_at_bottom)))
         self.widths = tuple(widths)
 

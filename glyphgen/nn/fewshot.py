@@ -27,6 +27,7 @@ from torch.nn import functional as F
 
 from .attention import SetCrossAttention
 from .blocks import StyleResBlock, Upsample
+from .configured import ConfiguredModule
 from .encoders import GlyphEncoder
 
 
@@ -39,12 +40,12 @@ class StyleMemory:
     values: torch.Tensor  # (B, K, C, h, w): style features of the samples
     mask: torch.Tensor  # (B, K), True where a sample is present
 
-    def repeat(self, times: int) -> "StyleMemory":
+    def repeat(self, times: int) -> StyleMemory:
         """Each memory ``times`` in a row, to pair with ``times`` targets per set."""
         return StyleMemory(*(t.repeat_interleave(times, dim=0) for t in (self.vector, self.keys, self.values, self.mask)))
 
 
-class FewShotGenerator(nn.Module):
+class FewShotGenerator(ConfiguredModule):
     """``widths`` are the channels at S/2, S/4, ...: the glyphs enter space-to-depth.
 
     Every layer works at half the canvas or coarser -- a pixel-unshuffle packs
