@@ -95,7 +95,11 @@ def backend_settings(backend: str, config_file: Path | str | None, pairs: tuple[
 )
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="Override a backend setting (repeatable; wins over --config).")
 @click.option("--device", help="Where neural backends run: auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps.")
-@click.option("--reference", type=click.Path(path_type=Path), help="Reference font for the content glyphs (default: bundled Noto Sans).")
+@click.option(
+    "--reference",
+    type=click.Path(path_type=Path),
+    help="Reference font for the content glyphs (default: the bundled one of the charset's script, Noto Sans for Latin).",
+)
 @click.option("--family", default="Glyphgen Hand", show_default=True, help="Font family name.")
 @click.option("--style", default="Regular", show_default=True, help="Style name.")
 @click.option("--version", "font_version", default="1.0", show_default=True, help="Font version, e.g. 1.0.")
@@ -193,7 +197,11 @@ def _compare_settings(names: list[str], config_file: Path | None, pairs: tuple[s
 @click.option("--sample-chars", default=None, help="With --truth: the characters rendered as samples (default: the charset's recommended samples).")
 @click.option("--photo", is_flag=True, help="With --truth: degrade the rendered samples like phone photos.")
 @click.option("--charset", default="latin", show_default=True, type=click.Choice(sorted(CHARSETS)), help="Characters scored with --truth.")
-@click.option("--reference", type=click.Path(path_type=Path), help="Reference font for the content glyphs (default: bundled Noto Sans).")
+@click.option(
+    "--reference",
+    type=click.Path(path_type=Path),
+    help="Reference font for the content glyphs (default: the bundled one of the charset's script, Noto Sans for Latin).",
+)
 @click.option("--metric", default="iou", show_default=True, type=click.Choice(["l1", "ssim", "iou", "content"]), help="What the table is sorted by.")
 @click.option("--time-budget", type=float, help="Seconds each backend may spend fitting one case; trainable ones stop there, others fail.")
 @click.option("--config", "config_file", type=click.Path(path_type=Path), help="Backend settings: `gpu`, or a TOML file with a [backend] table each.")
@@ -207,13 +215,13 @@ def compare_command(
     """Run several backends on the same glyphs and report which writes the hand best."""
     from rich.console import Console
 
+    from glyphgen.charset import get_charset
     from glyphgen.classifier import CharReader
     from glyphgen.compare import compare, evaluation_canvas, resolve_backends
     from glyphgen.evaluate import holdout_cases, truth_case, with_scratch
-    from glyphgen.pipeline import check_output_folder
+    from glyphgen.outputs import check_output_folder
     from glyphgen.progress import RichProgress
     from glyphgen.report import REPORT_FILES, write_report
-    from glyphgen.resources import reference_font
 
     if (samples is None) == (truth is None):
         raise GlyphgenError("compare needs exactly one of --samples FOLDER (your own, held out in folds) or --truth FONT.")
@@ -222,7 +230,7 @@ def compare_command(
     check_output_folder(Path(out), force, lambda p: p.name in REPORT_FILES)
     names = resolve_backends([n.strip() for n in backend_list.split(",") if n.strip()])
     per_backend = _compare_settings(names, config_file, settings, device)
-    reference = Path(reference) if reference else reference_font()
+    reference = Path(reference) if reference else get_charset(charset).script.reference_font()
     canvas = evaluation_canvas(per_backend)  # the cases' truth is drawn on it
     if truth is not None:
         options = dict(photo=photo, sample_chars=sample_chars, charset=charset, reference=reference, seed=seed, canvas=canvas)

@@ -9,9 +9,8 @@ interrupted or failed build never leaves a half-written font.
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,9 +24,9 @@ from .canvas import EXPORT_SIZE, Canvas
 from .charset import Charset, describe, get_charset, glyph_name
 from .errors import GlyphgenError, ValidationError
 from .fontbuild import FontInfo, build_ufo, compile_font
+from .outputs import check_output_folder, write_all
 from .preview import render_preview
 from .progress import Progress
-from .resources import reference_font
 from .samples import SampleSet
 from .task import generate_glyphs, prepare_task
 from .validate import Report, validate_binaries
@@ -77,22 +76,6 @@ def is_font_output(path: Path) -> bool:
     return path.suffix.lower() in (".ttf", ".otf", ".woff2") or path.name == PREVIEW_NAME
 
 
-def check_output_folder(out: Path, force: bool, is_output: Callable[[Path], bool] = is_font_output) -> None:
-    """Refuse to overwrite a folder that already holds outputs (``is_output``), unless forced."""
-    if out.exists() and not out.is_dir():
-        raise GlyphgenError(f"{out}: the output must be a folder, and this is a file.")
-    ancestor = out
-    while not ancestor.exists() and ancestor != ancestor.parent:
-        ancestor = ancestor.parent
-    if not os.access(ancestor, os.W_OK | os.X_OK):
-        raise GlyphgenError(f"{out}: cannot write there ({ancestor} is not writable).")
-    if force or not out.exists():
-        return
-    existing = sorted(p.name for p in out.iterdir() if is_output(p))
-    if existing:
-        raise GlyphgenError(f"{out}: already holds {existing[0]}; choose another --out or pass --force to overwrite.")
-
-
 class _Clock:
     def __init__(self) -> None:
         self.timings: dict[str, float] = {}
@@ -110,9 +93,9 @@ def build_font(options: BuildOptions, progress: Progress = Progress()) -> BuildR
     """Build TTF, OTF, WOFF2 and a preview from a folder of samples."""
     clock = _Clock()
     charset = get_charset(options.charset)
-    reference = Path(options.reference) if options.reference else reference_font()
+    reference = Path(options.reference) if options.reference else charset.script.reference_font()
     paths = output_paths(Path(options.out), options.info)
-    check_output_folder(Path(options.out), options.force)
+    check_output_folder(Path(options.out), options.force, is_font_output)
     options.info.version_numbers()  # a bad --version fails before any work
     backend_class = get_backend(options.backend)
     config = backend_class.config_class.from_dict({**options.backend_settings, "seed": options.seed}, source="backend settings")
@@ -209,22 +192,3 @@ def trace_glyphs(samples: SampleSet, generated: Mapping[str, np.ndarray], canvas
 
 def _as_point(xy) -> tuple[float, float]:
     return float(xy[0]), float(xy[1])
-
-
-def write_all(paths: Mapping[str, Path], contents: Mapping[str, bytes]) -> None:
-    """Write every file under a temporary name first, then rename them all into place."""
-    folder = next(iter(paths.values())).parent
-    pending = []
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        for key, path in paths.items():
-            temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            pending.append((temporary, path))
-            temporary.write_bytes(contents[key])
-        for temporary, path in pending:
-            os.replace(temporary, path)
-    except OSError as exc:
-        raise GlyphgenError(f"{folder}: cannot write there ({exc.strerror or exc}).") from None
-    finally:
-        for temporary, _ in pending:
-            temporary.unlink(missing_ok=True)

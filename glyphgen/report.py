@@ -26,7 +26,7 @@ from . import bitmap, metrics
 from .charset import describe
 from .compare import BackendRun, Comparison
 from .metrics import centred
-from .pipeline import check_output_folder, write_all
+from .outputs import check_output_folder, write_all
 
 REPORT_FILES = ("report.html", "results.json", "results.csv", "grid.png")
 CELL = 48  # pixels per glyph in the grid
