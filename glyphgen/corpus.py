@@ -26,10 +26,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import shutil
-import uuid
 import zipfile
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -42,6 +40,7 @@ from . import bitmap
 from .canvas import MEASURE_SIZE, Canvas
 from .charset import get_charset
 from .errors import GlyphgenError
+from .outputs import scratch_name, write_atomically
 from .progress import Progress
 from .render import render_glyphs
 from .samples import ink_boxes, place_in_boxes
@@ -87,9 +86,7 @@ def write_manifest(out: Path, fonts: Sequence[CorpusFont], skipped: Sequence[str
         "skipped": sorted(skipped),
     }
     path = Path(out) / MANIFEST_FILE
-    temporary = path.with_suffix(".json.tmp")
-    temporary.write_text(json.dumps(manifest, indent=1, ensure_ascii=False))
-    temporary.replace(path)
+    write_atomically(path, lambda file: file.write(json.dumps(manifest, indent=1, ensure_ascii=False).encode("utf-8")))
     return path
 
 
@@ -218,24 +215,8 @@ class GlyphFolder:
             raise GlyphgenError(f"{self.folder}: font {font_id} of the manifest is not rendered here; run `glyphgen corpus build` again.") from None
 
 
-def _scratch_name(path: Path) -> Path:
-    """A temporary name beside ``path`` that no other process, on this machine or another, uses."""
-    return path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
-
-
-def _write_atomically(path: Path, write) -> None:
-    """``write(file)`` into a temporary file of this process, renamed to ``path``: readers never see half a file."""
-    scratch = _scratch_name(path)
-    try:
-        with open(scratch, "wb") as file:
-            write(file)
-        os.replace(scratch, path)
-    finally:
-        scratch.unlink(missing_ok=True)
-
-
 def write_shard(path: Path, glyphs: np.ndarray) -> None:
-    _write_atomically(path, lambda file: np.save(file, np.ascontiguousarray(glyphs, dtype=np.uint8), allow_pickle=False))
+    write_atomically(path, lambda file: np.save(file, np.ascontiguousarray(glyphs, dtype=np.uint8), allow_pickle=False))
 
 
 def write_index(folder: Path, *, chars: Sequence[str], font_ids: Sequence[str], shards: Sequence[str], present: np.ndarray, canvas: Canvas) -> None:
@@ -247,7 +228,7 @@ def write_index(folder: Path, *, chars: Sequence[str], font_ids: Sequence[str], 
         "present": np.asarray(present, dtype=bool),
         "canvas": np.array([canvas.size, canvas.em_bottom, canvas.em_top, canvas.units_per_em], dtype=np.float64),
     }
-    _write_atomically(Path(folder) / INDEX_FILE, lambda file: np.savez_compressed(file, **fields))
+    write_atomically(Path(folder) / INDEX_FILE, lambda file: np.savez_compressed(file, **fields))
 
 
 def _shard_name(row: int) -> str:
@@ -269,7 +250,7 @@ def render_corpus(
     out = Path(out)
     chars = get_charset(script.corpus.charset).inked_chars
     folder = out / RENDERED_FOLDER
-    scratch = _scratch_name(folder)
+    scratch = scratch_name(folder)
     scratch.mkdir(parents=True)
     present = np.zeros((len(fonts), len(chars)), dtype=bool)
     with progress.stage("render", total=len(fonts)):

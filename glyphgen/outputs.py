@@ -10,8 +10,10 @@ report behind.
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import BinaryIO
 
 from .errors import GlyphgenError
 
@@ -32,6 +34,22 @@ def check_output_folder(out: Path, force: bool, is_output: Callable[[Path], bool
         raise GlyphgenError(f"{out}: already holds {existing[0]}; choose another --out or pass --force to overwrite.")
 
 
+def scratch_name(path: Path) -> Path:
+    """A temporary name beside ``path`` that no other process, on this machine or another, uses."""
+    return path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
+
+
+def write_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """``write(file)`` into a temporary file of this process, renamed to ``path``: readers never see half a file."""
+    scratch = scratch_name(Path(path))
+    try:
+        with open(scratch, "wb") as file:
+            write(file)
+        os.replace(scratch, path)
+    finally:
+        scratch.unlink(missing_ok=True)
+
+
 def write_all(paths: Mapping[str, Path], contents: Mapping[str, bytes]) -> None:
     """Write every file under a temporary name first, then rename them all into place."""
     folder = next(iter(paths.values())).parent
@@ -39,7 +57,7 @@ def write_all(paths: Mapping[str, Path], contents: Mapping[str, bytes]) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         for key, path in paths.items():
-            temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            temporary = scratch_name(path)
             pending.append((temporary, path))
             temporary.write_bytes(contents[key])
         for temporary, path in pending:
