@@ -93,7 +93,13 @@ def backend_settings(backend: str, config_file: Path | str | None, pairs: tuple[
     type=click.Path(path_type=Path),
     help="Backend settings: `gpu` (each backend's larger model for a GPU), or a TOML file (keys, or a [backend] table).",
 )
-@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="Override a backend setting (repeatable; wins over --config).")
+@click.option(
+    "--set",
+    "settings",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override a backend setting (repeatable; wins over --config); `glyphgen backends NAME` lists them.",
+)
 @click.option("--device", help="Where neural backends run: auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps.")
 @click.option(
     "--reference",
