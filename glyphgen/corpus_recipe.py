@@ -32,6 +32,7 @@ The cache folder is git-ignored; the recipe rebuilds it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -62,17 +63,6 @@ _FREE_LICENSE = re.compile(
     r"^(OFL|SIL-OFL|Apache-2\.0|GPL|LGPL|AGPL|LPPL|GUST|MIT|Expat|BSD|Bitstream|DejaVu|Artistic|CC0|CC-BY(-SA)?-[0-9.]+$|public-domain)",
     re.I,
 )
-# Debian packages with Latin text faces, handwriting and script first. Held-out
-# designs shipped by Debian are not listed, and the name check would refuse them.
-DEBIAN_PACKAGES = (
-    "fonts-sjfonts", "fonts-breip", "fonts-ecolier-court", "fonts-ecolier-lignes-court", "fonts-tlwg-purisa-ttf",
-    "fonts-dustin", "fonts-femkeklaver", "fonts-rufscript", "fonts-staypuft", "fonts-summersby", "fonts-okolaks",
-    "fonts-averia-gwf", "fonts-havana", "fonts-isabella", "fonts-joscelyn", "fonts-levien-typoscript",
-    "fonts-bwht", "fonts-tomsontalks", "fonts-humor-sans", "fonts-klee", "fonts-seto", "fonts-yusei-magic",
-    "fonts-comic-neue", "fonts-urw-base35", "fonts-texgyre", "fonts-cmu", "fonts-freefont-ttf",
-    "fonts-sil-gentiumplus", "fonts-sil-charis", "fonts-sil-andika", "fonts-liberation2", "fonts-dejavu-core",
-    "fonts-aenigma",
-)  # fmt: skip
 _REGULAR_STYLES = ("regular", "book", "roman", "normal", "medium")
 VALIDATION_PERCENT = 10
 # Lowercase and capital ink heights are compared on this canvas: capitals ~35 px
@@ -137,11 +127,11 @@ def _tar_member(tarball: Path, name: str) -> bytes:
         return member.read()
 
 
-def read_catalogue(scratch: Path) -> list[dict]:
-    """Every Google Fonts family with a Latin subset: id, family, category, weights, styles."""
+def read_catalogue(scratch: Path, subset: str = LATIN.corpus.fontsource_subset) -> list[dict]:
+    """Every Google Fonts family with the ``subset`` (a script's, e.g. ``latin``): id, family, category, weights, styles."""
     tarball = _npm_pack(CATALOGUE_PACKAGE, scratch)
     families = json.loads(_tar_member(tarball, "package/data/google-fonts-v1.json"))
-    return [f for f in families.values() if "latin" in f.get("subsets", ())]
+    return [f for f in families.values() if subset in f.get("subsets", ())]
 
 
 def select_families(catalogue: Iterable[dict], heldout: Sequence[str], limit: int | None = None) -> list[dict]:
@@ -176,8 +166,8 @@ def split_of(family_id: str) -> str:
 # -- fetching ------------------------------------------------------------------
 
 
-def fetch_fontsource(family: dict, fonts_dir: Path, scratch: Path) -> tuple[Path, str, str]:
-    """The family's Latin regular face from npm, as TTF; returns (path, license, source)."""
+def fetch_fontsource(family: dict, fonts_dir: Path, scratch: Path, subset: str = LATIN.corpus.fontsource_subset) -> tuple[Path, str, str]:
+    """The family's regular face of ``subset`` from npm, as TTF; returns (path, license, source)."""
     try:
         tarball = _npm_pack(f"@fontsource/{family['id']}@{FONTSOURCE_MAJOR}", scratch)
     except GlyphgenError as error:
@@ -186,7 +176,7 @@ def fetch_fontsource(family: dict, fonts_dir: Path, scratch: Path) -> tuple[Path
         tarball = _npm_pack(f"@fontsource/{family['id']}", scratch)  # only an older major exists
     metadata = json.loads(_tar_member(tarball, "package/metadata.json"))
     license_id = spdx_license(metadata.get("license", ""))
-    woff2 = _tar_member(tarball, f"package/files/{family['id']}-latin-400-normal.woff2")
+    woff2 = _tar_member(tarball, f"package/files/{family['id']}-{subset}-400-normal.woff2")
     font = TTFont(io.BytesIO(woff2))
     font.flavor = None
     target = fonts_dir / f"{family['id']}.ttf"
@@ -357,7 +347,8 @@ def build_corpus(
         fonts.append(CorpusFont(family, font_id, category, license_id, source, str(path.relative_to(out)), file_sha256(path), split_of(squash(family))))
 
     with tempfile.TemporaryDirectory(prefix="glyphgen-corpus-") as scratch:
-        families = select_families(read_catalogue(Path(scratch)), heldout, limit)
+        subset = script.corpus.fontsource_subset
+        families = select_families(read_catalogue(Path(scratch), subset), heldout, limit)
 
         def guarded(fetch):
             """``fetch(item, fonts_dir, scratch)`` returning ``(item, result or the exception)``."""
@@ -371,14 +362,14 @@ def build_corpus(
             return run
 
         with progress.stage("npm", total=len(families)), ThreadPoolExecutor(max_workers=jobs) as pool:
-            for family, result in pool.map(guarded(fetch_fontsource), families):
+            for family, result in pool.map(guarded(functools.partial(fetch_fontsource, subset=subset)), families):
                 if isinstance(result, Exception):
                     skipped.append(f"{family['id']}: not fetched ({type(result).__name__}: {result})")
                 else:
                     admit(result[0], family["family"], family["id"], family.get("category", ""), result[1], result[2])
                 progress.advance()
 
-        packages = DEBIAN_PACKAGES if debian else ()
+        packages = script.corpus.debian_packages if debian else ()
 
         with progress.stage("debian", total=len(packages)), ThreadPoolExecutor(max_workers=jobs) as pool:
             for package, result in pool.map(guarded(fetch_debian), packages):

@@ -67,10 +67,12 @@ class VerticalMetrics:
 
 @dataclass(frozen=True)
 class CorpusRules:
-    """What a corpus font must cover to teach this script, and how a useless one is recognised."""
+    """Where a corpus of this script comes from, what a font must cover, and how a useless one is recognised."""
 
     charset: str  # the charset rendered into the corpus cache
     required: str  # every one of these needs an outline
+    fontsource_subset: str  # the npm @fontsource subset holding the script (Google Fonts' name)
+    debian_packages: tuple[str, ...]  # Debian fonts-* packages with faces of the script
     # Caps-only fonts would teach that ``a`` is ``A``: the median ink height of these
     # lowercase letters over their capitals above ``caps_only_ratio`` marks one.
     lowercase: str = ""
@@ -98,6 +100,17 @@ class Script:
 
 _ASCII_ALPHANUMERIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
+# Debian packages with Latin text faces, handwriting and script first. Held-out designs that
+# Debian ships are not listed, and the recipe's name check would refuse them anyway.
+_LATIN_DEBIAN_PACKAGES = (
+    "fonts-sjfonts", "fonts-breip", "fonts-ecolier-court", "fonts-ecolier-lignes-court", "fonts-tlwg-purisa-ttf",
+    "fonts-dustin", "fonts-femkeklaver", "fonts-rufscript", "fonts-staypuft", "fonts-summersby", "fonts-okolaks",
+    "fonts-averia-gwf", "fonts-havana", "fonts-isabella", "fonts-joscelyn", "fonts-levien-typoscript", "fonts-bwht",
+    "fonts-tomsontalks", "fonts-humor-sans", "fonts-klee", "fonts-seto", "fonts-yusei-magic", "fonts-comic-neue",
+    "fonts-urw-base35", "fonts-texgyre", "fonts-cmu", "fonts-freefont-ttf", "fonts-sil-gentiumplus",
+    "fonts-sil-charis", "fonts-sil-andika", "fonts-liberation2", "fonts-dejavu-core", "fonts-aenigma",
+)  # fmt: skip
+
 LATIN = Script(
     name="latin",
     charsets=("latin", "latin-1"),
@@ -109,7 +122,14 @@ LATIN = Script(
     # indexed by code point, and this keeps every row where it was.
     vocabulary=Vocabulary("latin", tuple(chr(cp) for cp in range(0x100))),
     metrics=VerticalMetrics(x_height="xzvwunmr", cap_height="EFHIKLTXZ", extremes=_ASCII_ALPHANUMERIC),
-    corpus=CorpusRules(charset="latin", required=_ASCII_ALPHANUMERIC, lowercase="acemnorsuvwxz", uppercase="ACEMNORSUVWXZ"),
+    corpus=CorpusRules(
+        charset="latin",
+        required=_ASCII_ALPHANUMERIC,
+        fontsource_subset="latin",
+        debian_packages=_LATIN_DEBIAN_PACKAGES,
+        lowercase="acemnorsuvwxz",
+        uppercase="ACEMNORSUVWXZ",
+    ),
 )
 
 SCRIPTS: dict[str, Script] = {script.name: script for script in (LATIN,)}
