@@ -151,3 +151,59 @@ def test_make_weights_trains_what_the_registry_says():
     makefile = (ROOT / "Makefile").read_text()
     assert "backends --names --pretrainable" in makefile
     assert not [name for name in BACKENDS if re.search(rf"\b{name}\b", makefile)], "the Makefile names no backend: the registry does"
+
+
+def test_a_staged_family_pretrains_stage_by_stage_with_the_first_frozen(tiny_corpus, tmp_path):
+    """A family may pretrain in stages (VQ-VAE then its prior, an autoencoder then latent diffusion)."""
+    import torch
+    from safetensors.torch import load_file
+    from torch import nn
+    from torch.nn import functional as F
+
+    from glyphgen.nn import UNet
+    from glyphgen.nn.configured import ConfiguredModule
+    from glyphgen.training import Stage
+
+    class AutoencoderThenRefiner(ConfiguredModule):
+        def __init__(self, widths=(8, 16)):
+            super().__init__()
+            self.autoencoder = UNet(1, 1, widths)
+            self.refiner = nn.Conv2d(1, 1, 3, padding=1)
+
+    class Staged(LearnedBackend):  # not registered: a family written for this test
+        name, family, network_class = "staged", "test", AutoencoderThenRefiner
+
+        def fit_samples(self, network, task, chars, progress):
+            return "nothing to fit", {}
+
+        def drawer(self, network, generator):
+            return lambda content, chars: torch.sigmoid(network.refiner(network.autoencoder(content)))
+
+        def optimizers(self, network, lr):
+            return {"autoencoder": torch.optim.Adam(network.autoencoder.parameters(), lr), "refiner": torch.optim.Adam(network.refiner.parameters(), lr)}
+
+        def corpus_step(self, corpus, content, trainer):
+            present = np.argwhere(corpus.present)
+
+            def glyphs(rng):
+                font, char = present[rng.integers(0, len(present), 4)].T
+                return content[char], torch.from_numpy(corpus.glyphs[font, char][:, None].astype(np.float32) / 255)
+
+            def autoencode(model, rng):
+                _, style = glyphs(rng)
+                return {"autoencoder": F.l1_loss(torch.sigmoid(model.autoencoder(style)), style)}
+
+            def refine(model, rng):
+                content, style = glyphs(rng)
+                return {"refiner": F.l1_loss(torch.sigmoid(model.refiner(model.autoencoder(content))), style)}
+
+            return [Stage("autoencoder", 4, autoencode), Stage("refiner", 4, refine, trains=(trainer.model.refiner,), optimizer="refiner")]
+
+    backend = Staged(Staged.config_class.from_dict({**LearnedBackend.tiny_settings, "checkpoint_every": 2}))
+    backend.pretrain(tiny_corpus, tmp_path / "run")
+    checkpoints = tmp_path / "run" / "checkpoints"
+    six, eight = (load_file(checkpoints / f"step-000000{n}" / "model.safetensors") for n in (6, 8))
+    assert all(torch.equal(six[k], eight[k]) for k in six if k.startswith("autoencoder."))  # frozen in stage two
+    assert not all(torch.equal(six[k], eight[k]) for k in six if k.startswith("refiner."))
+    assert json.loads((checkpoints / "step-0000008" / "state.json").read_text())["history"][-1].keys() >= {"refiner"}
+    assert (tmp_path / "run" / "model" / "model.safetensors").is_file()

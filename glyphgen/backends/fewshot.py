@@ -140,7 +140,7 @@ class FewShotBackend(LearnedBackend):
     config_class = FewShotConfig
     network_class = FewShotGenerator
     generate_batch_size = 32
-    tiny_settings = {**LearnedBackend.tiny_settings, "style_dim": 16, "heads": 2, "finetune_steps": 8, "finetune_lr": 2e-3}
+    tiny_settings = {**LearnedBackend.tiny_settings, "widths": [8, 16], "style_dim": 16, "heads": 2, "finetune_steps": 8, "finetune_lr": 2e-3}
     gpu_settings = {"weights": "none", "canvas_size": 128, "widths": [64, 128, 256], "style_dim": 256, "heads": 8, "batch_fonts": 16, "pretrain_steps": 60000}
 
     def __init__(self, config: FewShotConfig | None = None):

@@ -28,7 +28,7 @@ import inspect
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -44,7 +44,7 @@ from ..progress import Progress
 from ..render import render_glyphs
 from ..resources import bundled_weights
 from ..scripts import LATIN, get_script
-from ..training import WEIGHTS_FILE, StepFunction, Trainer, cosine_learning_rate, evaluation, export_model, load_weights, resolve_device, seed_everything
+from ..training import WEIGHTS_FILE, Stage, StepFunction, Trainer, cosine_learning_rate, evaluation, export_model, load_weights, resolve_device, seed_everything
 from .base import Backend, BackendConfig, FewShotTask, FitReport, read_saved
 
 FITTED_FILE = "fitted.safetensors"  # what fit learnt outside the network (the samples a few-shot model reads)
@@ -77,7 +77,7 @@ class LearnedBackend(Backend, abc.ABC):
     config_class = LearnedConfig
     network_class: ClassVar[type[ConfiguredModule]]
     generate_batch_size: ClassVar[int] = 64
-    tiny_settings = {"weights": "none", "canvas_size": 32, "widths": [8, 16], "device": "cpu"}
+    tiny_settings = {"weights": "none", "canvas_size": 32, "device": "cpu"}
     # Under torchrun, wrap the network in DDP (False: the step calls parts of the network,
     # a GAN's two players, and Trainer.minimize averages the gradients itself).
     wraps_in_ddp: ClassVar[bool] = True
@@ -101,8 +101,9 @@ class LearnedBackend(Backend, abc.ABC):
         """Learn the person's style from ``chars`` of the task; returns a summary and details for the FitReport."""
 
     @abc.abstractmethod
-    def corpus_step(self, corpus, content: torch.Tensor, trainer: Trainer) -> StepFunction:
-        """The pretraining step over a :class:`~glyphgen.corpus.PlacedCorpus` (its training fonts);
+    def corpus_step(self, corpus, content: torch.Tensor, trainer: Trainer) -> StepFunction | Sequence[Stage]:
+        """The pretraining step over a :class:`~glyphgen.corpus.PlacedCorpus` (its training fonts), run for
+        ``pretrain_steps``; or the stages a staged family trains in turn (their own lengths).
         ``content`` holds the reference glyph of each corpus character."""
 
     @abc.abstractmethod
@@ -253,12 +254,9 @@ class LearnedBackend(Backend, abc.ABC):
         trainer = self.make_trainer(network, c.pretrain_lr, run=Path(out))
         if resume and not trainer.resume():
             progress.log(f"no checkpoint in {Path(out) / 'checkpoints'}; starting from step 0")
-        step = self.corpus_step(train, content, trainer)
-
-        def scheduled(model: nn.Module, rng: np.random.Generator) -> dict[str, torch.Tensor]:
-            for optimizer in trainer.optimizers.values():  # the rate anneals over the whole run
-                cosine_learning_rate(optimizer, c.pretrain_lr, trainer.step, c.pretrain_steps)
-            return step(model, rng)
+        plan = self.corpus_step(train, content, trainer)
+        stages = list(plan) if isinstance(plan, (list, tuple)) else [Stage("pretrain", c.pretrain_steps, plan)]
+        stages = [replace(stage, step=_annealed(stage, start, trainer, c.pretrain_lr)) for stage, start in zip(stages, _starts(stages))]
 
         folder = Path(out) / "model"
         manifest_hash = hashlib.sha256((Path(corpus) / "manifest.json").read_bytes()).hexdigest()
@@ -272,7 +270,8 @@ class LearnedBackend(Backend, abc.ABC):
             }
             self.export(folder, trainer.final_model)
 
-        trainer.run(c.pretrain_steps, scheduled, progress, log_every=max(1, min(50, c.pretrain_steps // 10)), on_checkpoint=export)
+        total = sum(stage.steps for stage in stages)
+        trainer.run_stages(stages, progress, log_every=max(1, min(50, total // 10)), on_checkpoint=export)
         self.network = network
         return folder
 
@@ -323,3 +322,19 @@ class LearnedBackend(Backend, abc.ABC):
         network = network if network is not None else self.network
         config = self.saved_config(network, weights="none", device="auto")
         return export_model(network, folder, config, self.weights_info)
+
+
+def _starts(stages: Sequence[Stage]) -> list[int]:
+    """The step at which each stage begins."""
+    return [sum(stage.steps for stage in stages[:i]) for i in range(len(stages))]
+
+
+def _annealed(stage: Stage, start: int, trainer: Trainer, lr: float) -> StepFunction:
+    """``stage``'s step with the learning rate on a cosine over the stage, a function of the step alone (resumable)."""
+
+    def step(model: nn.Module, rng: np.random.Generator) -> dict[str, torch.Tensor]:
+        for optimizer in trainer.optimizers.values():
+            cosine_learning_rate(optimizer, lr, trainer.step - start, stage.steps)
+        return stage.step(model, rng)
+
+    return step

@@ -96,7 +96,7 @@ class TranslationBackend(LearnedBackend, abc.ABC):
 
     config_class = TranslationConfig
     wraps_in_ddp = False  # the losses call parts of the model (a GAN's players)
-    tiny_settings = {**LearnedBackend.tiny_settings, "finetune_batch_size": 8, "finetune_steps": 10, "finetune_lr": 2e-3}
+    tiny_settings = {**LearnedBackend.tiny_settings, "widths": [8, 16], "finetune_batch_size": 8, "finetune_steps": 10, "finetune_lr": 2e-3}
     gpu_settings = {
         "weights": "none", "pretrain_steps": 20000, "pretrain_batch_size": 64, "widths": [64, 128, 256, 512],
         "finetune_batch_size": 32, "finetune_steps": 4000, "finetune_lr": 2e-4, "pretrain_lr": 2e-4,
