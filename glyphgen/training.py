@@ -1,7 +1,9 @@
 """One training loop for every learned backend: device, seeding, progress, checkpoints, DDP.
 
-A backend supplies a network, an optimizer and a ``step`` function that draws a
-batch and returns its losses; :class:`Trainer` does the rest:
+A backend supplies a network, its optimizers and a ``step`` function that draws a
+batch and returns its losses (or a list of :class:`Stage`); :class:`Trainer`
+does the rest, for gradient steps, several players stepped in a family's own
+order, updates without a gradient, and stages trained with earlier ones frozen:
 
 * the device (``auto``: CUDA, then MPS, then CPU) and bfloat16 autocast on CUDA;
 * one seed for Python, numpy and torch, and a numpy ``Generator`` for the
@@ -40,6 +42,7 @@ from .progress import Progress
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 LATEST = "latest"
+WEIGHTS_FILE = "model.safetensors"  # every model glyphgen saves or ships, beside its config.json
 
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -474,9 +477,6 @@ def _stage_at(stages: Sequence[Stage], step: int) -> Stage:
             return stage
         step -= stage.steps
     return stages[-1]
-
-
-WEIGHTS_FILE = "model.safetensors"  # every model glyphgen saves or ships, beside its config.json
 
 
 def export_model(network: nn.Module, folder: Path, config: dict[str, Any], metadata: dict[str, str], weights_file: str = WEIGHTS_FILE) -> Path:
