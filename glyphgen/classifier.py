@@ -35,7 +35,7 @@ from .nn.classifier import GlyphClassifier
 from .progress import Progress
 from .resources import bundled_weights, reference_font
 from .settings import Settings
-from .training import Trainer, evaluation, export_model, load_weights, resolve_device, seed_everything
+from .training import Trainer, evaluation, export_model, leave_distributed, load_weights, resolve_device, seed_everything
 
 WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
@@ -161,6 +161,7 @@ def train_classifier(corpus: Path, out: Path, config: ClassifierConfig = Classif
         return {"cross_entropy": F.cross_entropy(model(batch), labels_t[pick].to(device), label_smoothing=0.05)}
 
     trainer.run(config.steps, step, progress)
+    leave_distributed()
     manifest = hashlib.sha256((Path(corpus) / "manifest.json").read_bytes()).hexdigest()
     info = {"steps": str(trainer.step), "corpus_manifest_sha256": manifest, "training_fonts": str(len(placed.fonts))}
     saved = {"chars": list(placed.chars), "widths": list(config.widths), "canvas_size": config.canvas_size}

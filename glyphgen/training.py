@@ -102,6 +102,17 @@ def init_distributed(device: torch.device) -> World:
     return World(torch.distributed.get_rank(), torch.distributed.get_world_size())
 
 
+def leave_distributed() -> None:
+    """Wait for every rank (rank 0 may still be writing the model), then leave the process group.
+
+    A rank that exits while its peers still hold the group's connections can be
+    aborted by gloo at interpreter shutdown; leaving together ends the run cleanly.
+    """
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.barrier()
+        torch.distributed.destroy_process_group()
+
+
 def average_gradients(optimizer: torch.optim.Optimizer) -> None:
     """Average the gradients of ``optimizer``'s parameters over every rank (a no-op in one process).
 

@@ -44,7 +44,19 @@ from ..progress import Progress
 from ..render import render_glyphs
 from ..resources import bundled_weights
 from ..scripts import LATIN, get_script
-from ..training import WEIGHTS_FILE, Stage, StepFunction, Trainer, cosine_learning_rate, evaluation, export_model, load_weights, resolve_device, seed_everything
+from ..training import (
+    WEIGHTS_FILE,
+    Stage,
+    StepFunction,
+    Trainer,
+    cosine_learning_rate,
+    evaluation,
+    export_model,
+    leave_distributed,
+    load_weights,
+    resolve_device,
+    seed_everything,
+)
 from .base import Backend, BackendConfig, FewShotTask, FitReport, read_saved
 
 FITTED_FILE = "fitted.safetensors"  # what fit learnt outside the network (the samples a few-shot model reads)
@@ -272,6 +284,7 @@ class LearnedBackend(Backend, abc.ABC):
 
         total = sum(stage.steps for stage in stages)
         trainer.run_stages(stages, progress, log_every=max(1, min(50, total // 10)), on_checkpoint=export)
+        leave_distributed()
         self.network = network
         return folder
 
