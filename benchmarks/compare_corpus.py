@@ -9,10 +9,14 @@ standard sample characters are rendered from the font (``clean``, or degraded
 like a phone photo), ingested like a person's photos, and every backend draws
 the other inked Latin characters, scored as `glyphgen compare` scores them:
 L1 (lower is better), SSIM, IoU of ink and content accuracy (higher is better),
-plus fit seconds and generate milliseconds per glyph. ``reference`` is the
-reference font's glyph unchanged: no style at all. The retrieval library never
-holds the family being evaluated. Prints, per condition, each font's IoU and
-then the mean table in Markdown.
+the pen ratio (stroke width over the true glyph's: best 1, the median over
+glyphs), plus fit seconds and generate milliseconds per glyph. ``reference`` is
+the reference font's glyph unchanged: no style at all. The retrieval library
+never holds the family being evaluated. Prints, per condition, each font's IoU
+and own pen width, the mean table (with the share of fonts each backend draws
+within 15% of the true pen) and the thinnest-pen quarter of the fonts against
+the rest, all in Markdown: a heavy pen costs most IoU on thin hands, and a mean
+over all fonts hides it.
 """
 
 from __future__ import annotations
@@ -21,17 +25,50 @@ import argparse
 import math
 import tempfile
 import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from glyphgen.canvas import Canvas
 from glyphgen.classifier import CharReader
 from glyphgen.compare import compare, evaluation_canvas
 from glyphgen.corpus import read_manifest, squash
 from glyphgen.corpus_recipe import font_names
 from glyphgen.evaluate import REFERENCE, truth_case
-from glyphgen.metrics import METRICS
+from glyphgen.metrics import METRICS, stroke_width, summary_scores
 from glyphgen.resources import library_fonts, reference_font
+
+TRUE_PEN = (0.85, 1.15)  # a backend's median pen ratio in this range draws the font's own pen
+THIN_SHARE = 0.25  # the share of fonts, thinnest pen first, that make the thin group
+
+
+@dataclass
+class FontResult:
+    """One validation font: each backend's scores per glyph (none where it failed) and the font's own pen."""
+
+    family: str
+    pen: float  # the true glyphs' median stroke width, in em
+    scores: Mapping[str, Sequence[Mapping[str, float]]]  # backend -> per-glyph scores
+
+    def summary(self, backend: str) -> dict[str, float]:
+        return summary_scores(self.scores[backend])
+
+
+def pooled(fonts: Sequence[FontResult], backend: str) -> dict[str, float]:
+    """``backend``'s figures over every glyph of ``fonts``, as `glyphgen compare` summarises one font's."""
+    return summary_scores([s for font in fonts for s in font.scores[backend]])
+
+
+def true_pen(truth: Mapping[str, np.ndarray], canvas: Canvas) -> float:
+    """A font's own pen: the median stroke width of its true glyphs, in em.
+
+    The truth is drawn at the samples' size, and the samples are brought to the
+    reference font's, so this compares the pens of fonts of any size.
+    """
+    widths = [w for glyph in truth.values() if (w := stroke_width(glyph)) > 0]
+    return float(np.median(widths)) / canvas.px_per_em if widths else math.nan
 
 
 def library_without(family: str, folder: Path) -> Path:
@@ -67,7 +104,7 @@ def main() -> None:
     reader = CharReader()
     reference = reference_font()
     for condition in args.conditions:
-        per_font: list[tuple[str, dict]] = []
+        per_font: list[FontResult] = []
         costs: dict[str, list[tuple[float, float]]] = {name: [] for name in args.backends}
         for font in fonts:
             with tempfile.TemporaryDirectory() as scratch:
@@ -77,7 +114,7 @@ def main() -> None:
                 canvas = evaluation_canvas(backends)  # the truth is drawn on it, so it is chosen first
                 case = truth_case(args.corpus / font.file, Path(scratch) / "samples", photo=condition == "photo", reference=reference, canvas=canvas)
                 result = compare([case], backends, mode="truth", reader=reader)
-            per_font.append((font.family, {run.backend: run.mean for run in result.runs}))
+            per_font.append(FontResult(font.family, true_pen(case.truth, canvas), {run.backend: list(run.per_glyph.values()) for run in result.runs}))
             for run in result.runs:
                 if not run.ok:
                     print(f"  {font.family}: {run.backend} failed: {run.error}", flush=True)
@@ -86,27 +123,54 @@ def main() -> None:
             if len(per_font) < len(fonts):  # a running table, so an interrupted run still says something
                 print_means(condition, per_font, costs, args.backends)
         print(f"\n### {condition} samples, {len(fonts)} validation fonts: IoU of ink per font\n")
-        print("| font | " + " | ".join(args.backends) + " |")
-        print("|---|" + "---|" * len(args.backends))
-        for family, means in per_font:
-            print(f"| {family} | " + " | ".join(f"{means[n]['iou']:.3f}" for n in args.backends) + " |")
+        print("| font | pen (em) | " + " | ".join(args.backends) + " |")
+        print("|---|---|" + "---|" * len(args.backends))
+        for row in per_font:
+            print(f"| {row.family} | {_number(row.pen)} | " + " | ".join(_number(row.summary(n)["iou"]) for n in args.backends) + " |")
         print_means(condition, per_font, costs, args.backends)
+        print_pen_groups(condition, per_font, args.backends)
 
 
-def print_means(condition: str, per_font: list[tuple[str, dict]], costs: dict[str, list[tuple[float, float]]], backends: list[str]) -> None:
-    print(f"\n### {condition} samples: mean over {len(per_font)} validation fonts\n")
-    print("| backend | " + " | ".join(METRICS) + " | fit s | generate ms/glyph | fonts where IoU beats reference |")
-    print("|---|" + "---|" * (len(METRICS) + 3))
+def _number(value: float, digits: int = 3) -> str:
+    return "–" if math.isnan(value) else f"{value:.{digits}f}"
+
+
+def print_means(condition: str, per_font: Sequence[FontResult], costs: Mapping[str, Sequence[tuple[float, float]]], backends: Sequence[str]) -> None:
+    """The mean table: every metric over all glyphs (pen: the median), costs, and fonts where a backend beats the reference or draws the true pen."""
+    low, high = TRUE_PEN
+    print(f"\n### {condition} samples: mean over {len(per_font)} validation fonts (pen: median over glyphs)\n")
+    print("| backend | " + " | ".join(METRICS) + f" | fit s | generate ms/glyph | fonts where IoU beats reference | fonts with pen {low}–{high} |")
+    print("|---|" + "---|" * (len(METRICS) + 4))
     for name in backends:
-        mean = {m: float(np.nanmean([f[1][name][m] for f in per_font])) for m in METRICS}
-        fit = np.mean([c[0] for c in costs[name]])
-        per_glyph = np.nanmean([c[1] for c in costs[name]]) * 1000 if name != REFERENCE else math.nan
-        wins = sum(f[1][name]["iou"] > f[1][REFERENCE]["iou"] for f in per_font) if REFERENCE in backends else 0
+        overall = pooled(per_font, name)
+        fit = np.mean([c[0] for c in costs[name]]) if costs[name] else math.nan
+        per_glyph = np.nanmean([c[1] for c in costs[name]]) * 1000 if name != REFERENCE and costs[name] else math.nan
+        wins = sum(f.summary(name)["iou"] > f.summary(REFERENCE)["iou"] for f in per_font) if REFERENCE in backends else 0
+        true = sum(low <= f.summary(name)["pen"] <= high for f in per_font)  # NaN (failed, or blank) is never in range
         print(
-            f"| {name} | " + " | ".join(f"{mean[m]:.3f}" for m in METRICS)
-            + f" | {fit:.1f} | {'–' if math.isnan(per_glyph) else f'{per_glyph:.1f}'} | {wins}/{len(per_font)} |",
+            f"| {name} | " + " | ".join(_number(overall[m]) for m in METRICS)
+            + f" | {_number(fit, 1)} | {_number(per_glyph, 1)} | {wins}/{len(per_font)} | {true}/{len(per_font)} |",
             flush=True,
         )  # fmt: skip
+
+
+def print_pen_groups(condition: str, per_font: Sequence[FontResult], backends: Sequence[str]) -> None:
+    """Mean IoU, median pen ratio and IoU gain over the reference in the thinnest-pen quarter of the fonts and in the rest."""
+    ranked = sorted(per_font, key=lambda f: (math.isnan(f.pen), f.pen))  # a font without a measured pen counts as thick
+    thin_count = math.ceil(THIN_SHARE * len(ranked))
+    groups = {"thin": ranked[:thin_count], "rest": ranked[thin_count:]}
+    limit = f"pen ≤ {_number(ranked[thin_count - 1].pen)} em" if thin_count else "none"
+    print(f"\n### {condition} samples: the thinnest-pen quarter of the fonts ({thin_count}, {limit}) and the rest ({len(groups['rest'])})\n")
+    print("| backend | " + " | ".join(f"{group}: IoU | {group}: pen | {group}: IoU gain over reference" for group in groups) + " |")
+    print("|---|" + "---|" * 3 * len(groups))
+    figures = {group: {name: pooled(fonts, name) for name in backends} for group, fonts in groups.items()}
+    for name in backends:
+        cells = []
+        for group in groups:
+            own = figures[group][name]
+            gain = own["iou"] - figures[group][REFERENCE]["iou"] if REFERENCE in backends else math.nan
+            cells += [_number(own["iou"]), _number(own["pen"]), "–" if math.isnan(gain) else f"{gain:+.3f}"]
+        print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Seconds per stage of a demo build, and the peak memory of the process.
 
-    python benchmarks/pipeline_stages.py [--charset latin] [--repeats 3] [--backend retrieval]
+    python benchmarks/pipeline_stages.py [--charset latin] [--repeats 3] [--backend fewshot] [--set style_steps=20]
 
 Prints one row per run and the median, as a Markdown table.
 """
@@ -8,6 +8,7 @@ Prints one row per run and the median, as a Markdown table.
 from __future__ import annotations
 
 import argparse
+import json
 import resource
 import statistics
 import tempfile
@@ -23,18 +24,20 @@ STAGES = ("ingest", "fit", "generate", "trace", "compile", "validate", "write")
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--charset", default="latin")
-    parser.add_argument("--backend", default="retrieval")
+    parser.add_argument("--backend", default="fewshot", help="the build's default")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE", help="a backend setting (JSON value)")
     args = parser.parse_args()
+    settings = {key: json.loads(value) for key, _, value in (pair.partition("=") for pair in args.settings)}
 
     rows = []
     for _ in range(args.repeats):
         with tempfile.TemporaryDirectory() as out:
-            result = build_font(BuildOptions(samples=demo_samples(), out=Path(out), charset=args.charset, backend=args.backend))
+            result = build_font(BuildOptions(samples=demo_samples(), out=Path(out), charset=args.charset, backend=args.backend, backend_settings=settings))
         rows.append([result.timings.get(stage, 0.0) for stage in STAGES])
         glyphs = len(result.sample_chars) + len(result.generated_chars)
 
-    print(f"demo build, charset {args.charset} ({glyphs} inked glyphs), backend {args.backend}, tracer {TRACER_NAME}\n")
+    print(f"demo build, charset {args.charset} ({glyphs} inked glyphs), backend {args.backend} {' '.join(args.settings)}, tracer {TRACER_NAME}\n")
     print("| run | " + " | ".join(STAGES) + " | total |")
     print("|---" * (len(STAGES) + 2) + "|")
     for i, row in enumerate(rows, start=1):

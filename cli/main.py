@@ -208,7 +208,7 @@ def _compare_settings(names: list[str], config_file: Path | None, pairs: tuple[s
     type=click.Path(path_type=Path),
     help="Reference font for the content glyphs (default: the bundled one of the charset's script, Noto Sans for Latin).",
 )
-@click.option("--metric", default="iou", show_default=True, type=click.Choice(["l1", "ssim", "iou", "content"]), help="What the table is sorted by.")
+@click.option("--metric", default="iou", show_default=True, type=click.Choice(["l1", "ssim", "iou", "content", "pen"]), help="What the table is sorted by.")
 @click.option("--time-budget", type=float, help="Seconds each backend may spend fitting one case; trainable ones stop there, others fail.")
 @click.option("--config", "config_file", type=click.Path(path_type=Path), help="Backend settings: `gpu`, or a TOML file with a [backend] table each.")
 @click.option("--set", "settings", multiple=True, metavar="BACKEND.KEY=VALUE", help="One backend's setting, e.g. fewshot.finetune_steps=20 (repeatable).")
@@ -266,7 +266,10 @@ def _comparison_table(comparison):
     from glyphgen.report import METRIC_NAMES as names
 
     ceiling = "" if math.isnan(comparison.truth_content) else f"; the classifier reads {comparison.truth_content:.3f} of the true glyphs right"
-    table = Table(title=f"glyphgen compare ({comparison.mode}, sorted by {names[comparison.metric]})", caption=f"★ best{ceiling}")
+    table = Table(
+        title=f"glyphgen compare ({comparison.mode}, sorted by {names[comparison.metric]})",
+        caption=f"★ best; pen: stroke width over the true one's (median), best 1{ceiling}",
+    )
     table.add_column("backend", no_wrap=True)
     for metric in METRICS:
         table.add_column(names[metric], justify="right")

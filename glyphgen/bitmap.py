@@ -96,10 +96,13 @@ def resample(bitmap: np.ndarray, size: int) -> np.ndarray:
 
 
 def stroke_width(mask: np.ndarray) -> float:
-    """Typical stroke thickness in pixels: twice the mean distance to paper along the skeleton.
+    """Typical stroke thickness (pen width) in pixels: twice the median distance to paper along the skeleton.
 
-    Returns 0.0 for a blank mask. Needs strokes several pixels thick to be accurate,
-    so measure on a high-resolution bitmap.
+    The median, not the mean: the skeleton's spurs into corners and its ends at
+    stroke tips sit close to paper, and junctions far from it, and they would pull
+    a mean off the width of the strokes themselves. Returns 0.0 for a blank mask.
+    Needs strokes several pixels thick to be accurate, so measure on a
+    high-resolution bitmap (:func:`glyphgen.metrics.stroke_width` does).
     """
     box = ink_bbox(np.asarray(mask, bool))
     if box is None:
@@ -109,7 +112,7 @@ def stroke_width(mask: np.ndarray) -> float:
     skeleton = skeletonize(mask)
     if not skeleton.any():
         return float(2 * distance.max())
-    return float(2 * distance[skeleton].mean())
+    return float(2 * np.median(distance[skeleton]))
 
 
 def signed_distance(mask: np.ndarray) -> np.ndarray:

@@ -74,7 +74,8 @@ class BackendRun:
 
     @property
     def mean(self) -> dict[str, float]:
-        return metrics.mean_scores(list(self.per_glyph.values())) if self.ok else {m: math.nan for m in metrics.METRICS}
+        """Each metric over the backend's glyphs (:func:`glyphgen.metrics.summary_scores`: the mean, the median for pen)."""
+        return metrics.summary_scores(list(self.per_glyph.values())) if self.ok else {m: math.nan for m in metrics.METRICS}
 
     @property
     def generate_seconds_per_glyph(self) -> float:
@@ -93,12 +94,11 @@ class Comparison:
     truth_content: float = math.nan
 
     def ranked(self) -> list[BackendRun]:
-        """Working backends best first by ``metric``, failed ones last."""
-        sign = 1 if self.metric in metrics.LOWER_IS_BETTER else -1
+        """Working backends best first by ``metric`` (the closest to a perfect score), failed ones last."""
 
         def key(run: BackendRun) -> tuple:
-            value = run.mean[self.metric]
-            return (not run.ok, math.isnan(value), sign * value if not math.isnan(value) else 0.0)
+            distance = metrics.distance_from_best(self.metric, run.mean[self.metric])
+            return (not run.ok, math.isnan(distance), 0.0 if math.isnan(distance) else distance)
 
         return sorted(self.runs, key=key)
 
@@ -137,13 +137,11 @@ def resolve_backends(names: Sequence[str]) -> list[str]:
 
 
 def model_canvas_size(name: str, settings: Mapping[str, Any]) -> int | None:
-    """The canvas a compared backend draws on: its ``canvas_size`` setting, else its config's; None for the reference baseline."""
+    """The canvas a compared backend draws on (see ``Backend.model_canvas``); None for the reference baseline."""
     if name == REFERENCE:
         return None
-    size = settings.get("canvas_size")
-    if isinstance(size, int) and not isinstance(size, bool):
-        return size
-    return get_backend(backend_of(name)).config_class().canvas_size
+    backend_class = get_backend(backend_of(name))
+    return backend_class(backend_class.config_class.from_dict(dict(settings), source=f"{name} settings")).model_canvas().size
 
 
 def evaluation_canvas(backends: Mapping[str, Mapping[str, Any]]) -> Canvas:
@@ -203,8 +201,8 @@ def _fit_and_draw(
 ) -> dict[str, np.ndarray]:
     backend_class = get_backend(backend_of(name))
     config = backend_class.config_class.from_dict({**settings, "seed": seed}, source=f"{name} settings")
-    task = case.task(Canvas(config.canvas_size))
     backend = backend_class(config)
+    task = case.task(backend.model_canvas())
     started = time.monotonic()
     # Every case gets the whole budget: a fold is a build of its own.
     task.deadline = started + budget if budget else None

@@ -146,7 +146,7 @@ def reference_glyphs(case: Case) -> dict[str, np.ndarray]:
 
 
 def score_glyphs(drawn: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray], reader=None) -> dict[str, dict[str, float]]:
-    """Per character: L1, SSIM and IoU against the truth, and (with a :class:`CharReader`) whether it reads right."""
+    """Per character: L1, SSIM, IoU and pen ratio against the truth, and (with a :class:`CharReader`) whether it reads right."""
     chars = list(drawn)
     scores = {c: metrics.score(drawn[c], truth[c]) for c in chars}
     correct = reader.correct(np.stack([drawn[c] for c in chars]), chars) if reader is not None and chars else [math.nan] * len(chars)

@@ -99,12 +99,12 @@ def build_font(options: BuildOptions, progress: Progress = Progress()) -> BuildR
     options.info.version_numbers()  # a bad --version fails before any work
     backend_class = get_backend(options.backend)
     config = backend_class.config_class.from_dict({**options.backend_settings, "seed": options.seed}, source="backend settings")
-    canvas = Canvas(size=config.canvas_size)
+    backend = backend_class(config)
+    canvas = backend.model_canvas()
 
     with clock("ingest"):
         samples, task = prepare_task(Path(options.samples), charset, reference, canvas, progress)
 
-    backend = backend_class(config)
     with clock("fit"):
         fit_report = backend.fit(task, progress=progress)
     progress.log(f"{backend.name}: {fit_report.summary}")

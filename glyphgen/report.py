@@ -33,7 +33,8 @@ CELL = 48  # pixels per glyph in the grid
 COLUMNS = 24  # characters per band
 LABEL_WIDTH = 120
 BOTH, ADDED, MISSED, PAPER = (20, 20, 20), (215, 48, 39), (160, 190, 235), (255, 255, 255)
-METRIC_NAMES = {"l1": "L1 ↓", "ssim": "SSIM ↑", "iou": "IoU ↑", "content": "content ↑"}
+# The arrow says which way is better; pen (the stroke width over the true one's) is best at 1.
+METRIC_NAMES = {"l1": "L1 ↓", "ssim": "SSIM ↑", "iou": "IoU ↑", "content": "content ↑", "pen": "pen →1"}
 
 
 def write_report(comparison: Comparison, out: Path, *, force: bool = False) -> dict[str, Path]:
@@ -228,7 +229,8 @@ details table {{ font-size: 13px; }}
 <p>{what} Sorted by {html.escape(METRIC_NAMES[comparison.metric])}; the best is marked ★.
 Glyphs are scored as a font holds them: thresholded, centred on their ink, on a {comparison.canvas.size} px canvas.
 Content is the share of glyphs the character classifier reads as the intended character
-(it reads {_cell(_finite(comparison.truth_content))} of the true glyphs themselves right).</p>
+(it reads {_cell(_finite(comparison.truth_content))} of the true glyphs themselves right).
+Pen is the median over the glyphs of each one's stroke width over the true glyph's: 1 is the writer's own pen, above 1 a heavier one.</p>
 <table><tr><th>backend</th>{headers}<th>fit s</th><th>generate ms/glyph</th><th>parameters</th><th>peak MiB</th><th>device</th></tr>
 {"".join(rows)}
 </table>

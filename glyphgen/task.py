@@ -5,7 +5,7 @@ Both the build (:mod:`glyphgen.pipeline`) and the evaluation of backends
 take its glyphs through these functions, so that a backend is judged on exactly
 what a build would have given it::
 
-    samples, task = prepare_task(samples_folder, charset, reference, Canvas(config.canvas_size))
+    samples, task = prepare_task(samples_folder, charset, reference, backend.model_canvas())
     backend.fit(task)
     glyphs = generate_glyphs(backend, task, targets)   # (N, 1, S, S) on task.canvas
 """

@@ -374,8 +374,13 @@ class Trainer:
         if self.ema is not None:
             load_weights(self.ema.module, path / "ema.safetensors")
             self.ema.n_averaged.fill_(int(state["step"]))  # 0 would make the next update a plain copy
-        if state.get("config") != self.config:
-            raise GlyphgenError(f"{path}: this checkpoint was trained with other settings; resume it with the same config or start a new --out.")
+        # Settings the checkpoint predates (added to glyphgen since) do not stop it resuming.
+        saved = state.get("config") or {}
+        changed = sorted(name for name in saved.keys() & self.config.keys() if saved[name] != self.config[name])
+        if changed:
+            raise GlyphgenError(
+                f"{path}: this checkpoint was trained with other settings ({', '.join(changed)}); resume it with the same config or start a new --out."
+            )
         self.step = int(state["step"])
         self.history = state.get("history", [])
         rngs = state["rng"][str(self.world.rank)] if str(self.world.rank) in state["rng"] else state["rng"]["0"]

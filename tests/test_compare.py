@@ -153,10 +153,14 @@ def test_reports_are_written_parse_and_are_not_overwritten(fakes, hand, referenc
     assert data["best"] == "spy" and len(data["glyphs"]) == 2 * len(SAMPLES)
     spy = data["backends"][0]
     assert spy["backend"] == "spy" and 0 <= spy["iou"] <= 1 and spy["fit_seconds"] >= 0 and spy["peak_memory_mib"] > 0
+    # The spy draws the reference font (Noto Sans), the hand is another font: a pen of its own, but not wildly off.
+    assert 0.5 < spy["pen"] < 2 and spy["pen"] == pytest.approx(float(np.median([g["pen"] for g in data["glyphs"] if g["backend"] == "spy"])))
     rows = list(csv.DictReader(io.StringIO(paths["results.csv"].read_text())))
     assert {r["scope"] for r in rows} == {"backend", "glyph"} and len(rows) == 2 + 2 * len(SAMPLES)
+    assert all(0.3 < float(r["pen"]) < 3 for r in rows)
     page = paths["report.html"].read_text()
     assert page.startswith("<!doctype html>") and "data:image/png;base64," in page and "spy ★" in page
+    assert "<th>pen →1</th>" in page and f"<td>{spy['pen']:.3f}</td>" in page
     assert "http" not in page.replace("http-equiv", "")  # self-contained: nothing fetched
     grid = Image.open(paths["grid.png"])
     assert grid.width > 200 and grid.height > 3 * 48
@@ -192,8 +196,8 @@ def test_truth_mode_scores_a_perfect_imitation_perfectly(fakes, reference, libra
     finally:
         del _REGISTRY["oracle"]
     oracle, baseline = result.ranked()
-    assert oracle.backend == "oracle" and oracle.mean["iou"] == 1.0 and oracle.mean["l1"] == 0.0
-    assert baseline.mean["iou"] < 0.8 and baseline.mean["l1"] > 0
+    assert oracle.backend == "oracle" and oracle.mean["iou"] == 1.0 and oracle.mean["l1"] == 0.0 and oracle.mean["pen"] == 1.0
+    assert baseline.mean["iou"] < 0.8 and baseline.mean["l1"] > 0 and baseline.mean["pen"] != 1.0
 
 
 def test_the_evaluation_canvas_grows_with_the_largest_model_canvas(fakes, hand, reference, tmp_path):
@@ -240,8 +244,9 @@ def test_compare_from_the_command_line(tmp_path, library):
     data = json.loads((tmp_path / "cmp" / "results.json").read_text())
     assert data["mode"] == "truth" and {b["backend"] for b in data["backends"]} == {"fewshot", "fewshot@raw", "reference"}
     assert data["settings"]["backends"]["fewshot@raw"]["keep_ink_mass"] is False
-    assert all(b["status"] == "ok" and not math.isnan(b["content"]) for b in data["backends"])
+    assert all(b["status"] == "ok" and not math.isnan(b["content"]) and 0.3 < b["pen"] < 3 for b in data["backends"])
     assert "fewshot" in result.output and "report.html" in result.output
+    assert "pen →1" in result.output and f"{data['backends'][0]['pen']:.3f}" in result.output  # the terminal table's pen column
 
 
 @pytest.mark.parametrize(

@@ -19,9 +19,9 @@ def glyph_a(reference):
 
 def test_identical_glyphs_score_perfectly_and_an_empty_one_worst(glyph_a):
     same = metrics.score(glyph_a, glyph_a)
-    assert same == {"l1": 0.0, "ssim": pytest.approx(1.0), "iou": 1.0}
+    assert same == {"l1": 0.0, "ssim": pytest.approx(1.0), "iou": 1.0, "pen": 1.0}
     empty = metrics.score(np.zeros_like(glyph_a), glyph_a)
-    assert empty["iou"] == 0.0 and empty["l1"] == pytest.approx(bitmap.ink_mask(glyph_a).mean(), rel=0.05)
+    assert empty["iou"] == 0.0 and np.isnan(empty["pen"]) and empty["l1"] == pytest.approx(bitmap.ink_mask(glyph_a).mean(), rel=0.05)
     assert empty["ssim"] < 0.9  # SSIM counts the shared blank paper too
 
 

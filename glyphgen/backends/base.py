@@ -110,6 +110,10 @@ class Backend(abc.ABC):
         """Trainable parameters (0 for non-parametric backends)."""
         return 0
 
+    def model_canvas(self) -> Canvas:
+        """The canvas this backend draws on: the task it fits must be prepared on it."""
+        return Canvas(self.config.canvas_size)
+
     # Helpers for save/load of the config, shared by every backend.
     def _write_config(self, path: Path) -> None:
         path.mkdir(parents=True, exist_ok=True)

@@ -113,10 +113,10 @@ class LearnedBackend(Backend, abc.ABC):
         """Learn the person's style from ``chars`` of the task; returns a summary and details for the FitReport."""
 
     @abc.abstractmethod
-    def corpus_step(self, corpus, content: torch.Tensor, trainer: Trainer) -> StepFunction | Sequence[Stage]:
+    def corpus_step(self, corpus, content: torch.Tensor, trainer: Trainer, progress: Progress) -> StepFunction | Sequence[Stage]:
         """The pretraining step over a :class:`~glyphgen.corpus.PlacedCorpus` (its training fonts), run for
         ``pretrain_steps``; or the stages a staged family trains in turn (their own lengths).
-        ``content`` holds the reference glyph of each corpus character."""
+        ``content`` holds the reference glyph of each corpus character; ``progress`` shows any slow preparation."""
 
     @abc.abstractmethod
     def drawer(self, network: nn.Module, generator: torch.Generator) -> Drawer:
@@ -136,6 +136,14 @@ class LearnedBackend(Backend, abc.ABC):
 
     def restore_fitted_state(self, state: dict[str, torch.Tensor]) -> None:
         """Take back what :meth:`fitted_state` gave."""
+
+    def regrid(self, network: nn.Module, asked: dict[str, Any]) -> nn.Module:
+        """``network``, trained on another canvas, made to draw on the ``asked`` settings' canvas
+        (a pretraining warm start on a finer canvas); the config then says so."""
+        raise GlyphgenError(
+            f"the {self.name} weights were trained on a {self.config.canvas_size} px canvas and cannot start a {asked['canvas_size']} px run; "
+            "train from scratch (weights=none) or on their canvas."
+        )
 
     def adopt_writers(self, network: nn.Module, count: int) -> None:
         """Loaded weights learnt per-writer codes (one per corpus font): make room for ``count`` writers."""
@@ -191,13 +199,13 @@ class LearnedBackend(Backend, abc.ABC):
             raise GlyphgenError(f"{Path(folder) / 'config.json'}: no network architecture recorded; it was written by an older glyphgen, train it again.")
         if "script" in architecture and architecture["script"] != self.script.name:
             raise GlyphgenError(f"{folder}: these weights know the {architecture['script']} characters, not {self.script.name}; set weights to none.")
+        torch.manual_seed(self.config.seed)
+        network = self.network_class(**architecture)
         names = {f.name for f in fields(self.config)}
-        for name, value in architecture.items():
+        for name, value in network.architecture.items():  # with the defaults of arguments it was saved without
             if name in names:
                 setattr(self.config, name, value)
         self.config.canvas_size = int(payload.get("config", {}).get("canvas_size", self.config.canvas_size))
-        torch.manual_seed(self.config.seed)
-        network = self.network_class(**architecture)
         self.weights_info = load_weights(network, Path(folder) / WEIGHTS_FILE)
         return network
 
@@ -215,6 +223,13 @@ class LearnedBackend(Backend, abc.ABC):
     def parameter_count(self) -> int:
         network = self.network or self.network_class(**self.network_arguments())
         return sum(p.numel() for p in network.parameters() if p.requires_grad)
+
+    def model_canvas(self) -> Canvas:
+        """The canvas of the weights training starts from (they decide it), else the ``canvas_size`` setting."""
+        folder = self.weights_folder()
+        if folder is None:
+            return Canvas(self.config.canvas_size)
+        return Canvas(int(read_saved(folder, self.name).get("config", {}).get("canvas_size", self.config.canvas_size)))
 
     def check_canvas(self, canvas: Canvas) -> None:
         if canvas.size != self.config.canvas_size:
@@ -261,12 +276,15 @@ class LearnedBackend(Backend, abc.ABC):
         train = placed.split("train")
         if not train.fonts:
             raise GlyphgenError(f"{corpus}: the corpus has no training fonts.")
+        asked = c.to_dict()
         network, _ = self.starting_network(writers=len(train.fonts))
+        if c.canvas_size != canvas.size:  # the warm start was trained on another canvas
+            network = self.network = self.regrid(network, asked).to(self.device)
         content = torch.from_numpy(render_glyphs(reference, placed.chars, canvas)[:, None])
         trainer = self.make_trainer(network, c.pretrain_lr, run=Path(out))
         if resume and not trainer.resume():
             progress.log(f"no checkpoint in {Path(out) / 'checkpoints'}; starting from step 0")
-        plan = self.corpus_step(train, content, trainer)
+        plan = self.corpus_step(train, content, trainer, progress)
         stages = list(plan) if isinstance(plan, (list, tuple)) else [Stage("pretrain", c.pretrain_steps, plan)]
         stages = [replace(stage, step=_annealed(stage, start, trainer, c.pretrain_lr)) for stage, start in zip(stages, _starts(stages))]
 

@@ -154,7 +154,7 @@ class TranslationBackend(LearnedBackend, abc.ABC):
         stopped = " (stopped at the time budget)" if trainer.step < c.finetune_steps else ""
         return f"trained {trainer.step} steps on {len(chars)} sample pairs{stopped}", {"history": trainer.history, "first": first, "last": last}
 
-    def corpus_step(self, corpus, content: torch.Tensor, trainer: Trainer) -> StepFunction:
+    def corpus_step(self, corpus, content: torch.Tensor, trainer: Trainer, progress: Progress) -> StepFunction:
         c = self.config
         self.every_content = content.to(self.device)
         index = torch.from_numpy(self.script.vocabulary.index(corpus.chars))
