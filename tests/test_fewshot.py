@@ -66,6 +66,7 @@ def test_the_shipped_weights_draw_a_whole_charset_offline(demo_folder, reference
     assert backend.config.weights == "bundled" and FewShotBackend.ships_weights
     charset = get_charset("latin-1")
     canvas = backend.model_canvas()
+    assert canvas.size == FewShotConfig().canvas_size == 128  # the shipped weights are the default config's model
     _, task = prepare_task(demo_folder, charset, reference, canvas)
     backend.fit(task)
     targets = [c for c in charset.inked_chars if c not in task.style]

@@ -4,13 +4,15 @@ A person's 30 samples are far too few to learn letters from; hundreds of fonts
 are not. ``fewshot`` is pretrained once on the corpus (``glyphgen train
 fewshot``) to draw any character in the style of a handful of samples it has
 never seen, and ships with the package. At build time it only has to *read*
-the person's samples -- encode them once -- and draw every missing character
-(optionally after a short fine-tune on the samples themselves).
+the person's samples -- encode them once, and measure their pen -- and draw
+every missing character (optionally after a short fine-tune on the samples
+themselves, or after tuning the style vector alone).
 
 Training episodes imitate a build: from one corpus font, K glyphs (placed like
 a person's samples) are the style, other glyphs of the same font are the
 targets, and the content is always the reference font's glyph. The network is
-:class:`glyphgen.nn.fewshot.FewShotGenerator`.
+:class:`glyphgen.nn.fewshot.FewShotGenerator`; on a CPU it is first trained on
+half the canvas and then grown onto the whole (:func:`glyphgen.nn.fewshot.enlarged`).
 """
 
 from __future__ import annotations
@@ -289,7 +291,7 @@ class FewShotBackend(LearnedBackend):
         """Pretrain; from scratch with ``coarse_steps``, first on half the canvas (in ``out/coarse``), then grown."""
         c = self.config
         if c.coarse_steps > 0 and c.weights in ("bundled", "none") and c.patch % 2 == 0:
-            coarse = FewShotBackend(replace(c, canvas_size=c.canvas_size // 2, patch=c.patch // 2, pretrain_steps=c.coarse_steps, coarse_steps=0))
+            coarse = type(self)(replace(c, canvas_size=c.canvas_size // 2, patch=c.patch // 2, pretrain_steps=c.coarse_steps, coarse_steps=0))
             folder = Path(out) / "coarse"
             progress.log(f"{c.coarse_steps} steps on a {c.canvas_size // 2} px canvas first, in {folder}")
             c.weights = str(coarse.pretrain(corpus, folder, resume=resume, progress=progress))
