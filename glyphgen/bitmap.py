@@ -95,14 +95,15 @@ def resample(bitmap: np.ndarray, size: int) -> np.ndarray:
     return np.clip(resized, 0.0, 1.0).astype(np.float32)
 
 
-def stroke_width(mask: np.ndarray) -> float:
+def stroke_width(mask: np.ndarray, quantile: float = 50.0) -> float:
     """Typical stroke thickness (pen width) in pixels: twice the median distance to paper along the skeleton.
 
     The median, not the mean: the skeleton's spurs into corners and its ends at
     stroke tips sit close to paper, and junctions far from it, and they would pull
-    a mean off the width of the strokes themselves. Returns 0.0 for a blank mask.
-    Needs strokes several pixels thick to be accurate, so measure on a
-    high-resolution bitmap (:func:`glyphgen.metrics.stroke_width` does).
+    a mean off the width of the strokes themselves. A higher ``quantile`` reads
+    the thick strokes of a pen with contrast (a font's stems). Returns 0.0 for a
+    blank mask. Needs strokes several pixels thick to be accurate, so measure on
+    a high-resolution bitmap (:func:`glyphgen.metrics.stroke_width` does).
     """
     box = ink_bbox(np.asarray(mask, bool))
     if box is None:
@@ -112,7 +113,7 @@ def stroke_width(mask: np.ndarray) -> float:
     skeleton = skeletonize(mask)
     if not skeleton.any():
         return float(2 * distance.max())
-    return float(2 * np.median(distance[skeleton]))
+    return float(2 * np.percentile(distance[skeleton], quantile))
 
 
 def signed_distance(mask: np.ndarray) -> np.ndarray:

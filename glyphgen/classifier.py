@@ -34,7 +34,7 @@ from .metrics import centred
 from .nn.classifier import GlyphClassifier
 from .progress import Progress
 from .resources import bundled_weights, reference_font
-from .settings import Settings
+from .settings import ABOVE_ZERO, AT_LEAST_ONE, CANVAS_SIZES, SEED, Settings
 from .training import Trainer, evaluation, export_model, leave_distributed, load_weights, resolve_device, seed_everything
 
 WEIGHTS_FILE = "model.safetensors"
@@ -53,6 +53,12 @@ class ClassifierConfig(Settings):
     seed: int = 0
     device: str = "auto"
     checkpoint_every: int = 500
+
+    # Training of no steps would export an untrained classifier.
+    LIMITS = {
+        "canvas_size": CANVAS_SIZES, "steps": AT_LEAST_ONE, "batch_size": AT_LEAST_ONE, "lr": ABOVE_ZERO,
+        "widths": AT_LEAST_ONE, "seed": SEED, "checkpoint_every": AT_LEAST_ONE,
+    }  # fmt: skip
 
 
 def as_read(glyphs: np.ndarray, size: int = ClassifierConfig.canvas_size) -> np.ndarray:

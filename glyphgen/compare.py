@@ -61,7 +61,8 @@ class BackendRun:
     fit_seconds: float = 0.0
     generate_seconds: float = 0.0
     parameters: int = 0
-    peak_memory_mib: float = math.nan
+    peak_memory_mib: float = math.nan  # the whole process's, imports and earlier backends' leftovers included
+    own_memory_mib: float = math.nan  # how far the process grew above what it held when this backend started
     gpu_memory_mib: float = math.nan  # peak CUDA memory, where a GPU was used
     device: str = "cpu"
     summary: str = ""
@@ -190,7 +191,7 @@ def run_backend(
     except Exception as exc:  # a broken backend must not take the comparison down with it
         run.error = "ran out of memory" if "out of memory" in str(exc).lower() else f"{type(exc).__name__}: {exc}"
         run.details = traceback.format_exc()
-    run.peak_memory_mib, run.gpu_memory_mib = memory.peak_mib, memory.cuda_peak_mib
+    run.peak_memory_mib, run.own_memory_mib, run.gpu_memory_mib = memory.peak_mib, memory.own_mib, memory.cuda_peak_mib
     if not run.ok:
         run.per_glyph, run.generated, run.case_of = {}, {}, {}
     return run
@@ -265,12 +266,16 @@ class PeakMemory:
 
     Linux: /proc/self/statm sampled every 10 ms, so one backend's peak is not
     hidden by an earlier backend's higher one; elsewhere the process's lifetime
-    peak (``ru_maxrss``) is the best there is.
+    peak (``ru_maxrss``) is the best there is. ``own_mib`` is the peak less what
+    the process held when the block began (Python, numpy, torch, the cases):
+    what this backend cost on its own. Memory an earlier backend freed but the
+    allocator kept can be reused and hide part of it, so it is a lower bound.
     """
 
     def __init__(self, every: float = 0.01):
         self.every = every
         self.peak_mib = math.nan
+        self.start_mib = math.nan
         self.cuda_peak_mib = math.nan
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -290,13 +295,17 @@ class PeakMemory:
                 self.peak_mib = max(self.peak_mib, rss) if not math.isnan(self.peak_mib) else rss
 
     def __enter__(self) -> PeakMemory:
-        self.peak_mib = self._rss() or math.nan
+        self.peak_mib = self.start_mib = self._rss() or math.nan
         cuda = sys.modules.get("torch")
         if cuda is not None and cuda.cuda.is_available():
             cuda.cuda.reset_peak_memory_stats()
         self._thread = threading.Thread(target=self._watch, daemon=True)
         self._thread.start()
         return self
+
+    @property
+    def own_mib(self) -> float:
+        return max(0.0, self.peak_mib - self.start_mib)  # NaN without /proc: nothing to subtract from
 
     def __exit__(self, *exc) -> None:
         self._stop.set()

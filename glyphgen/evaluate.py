@@ -36,7 +36,7 @@ from .canvas import EVALUATION_SIZE, Canvas
 from .charset import get_charset
 from .errors import GlyphgenError
 from .render import render_glyphs, require_chars
-from .samples import place_inks, read_inks
+from .samples import MIN_SAMPLES, place_inks, read_inks
 from .synthetic import write_samples
 from .task import task_for
 
@@ -82,8 +82,8 @@ def truth_case(
     chosen = get_charset(charset)
     sample_chars = tuple(dict.fromkeys(chosen.script.recommended_samples if sample_chars is None else sample_chars))
     outside = [c for c in sample_chars if c not in chosen.inked_chars]
-    if outside or len(sample_chars) < 2:
-        problem = f"{outside[0]!r} is not an inked character of the {chosen.name} charset" if outside else "name at least 2 characters"
+    if outside or len(sample_chars) < MIN_SAMPLES:
+        problem = f"{outside[0]!r} is not an inked character of the {chosen.name} charset" if outside else f"name at least {MIN_SAMPLES} characters"
         raise GlyphgenError(f"--sample-chars {''.join(sample_chars)!r}: {problem}.")
     require_chars(font, chosen.inked_chars, "the --truth font")
     require_chars(reference, chosen.inked_chars, f"the reference font (for the {chosen.name} charset)")

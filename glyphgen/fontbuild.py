@@ -2,25 +2,35 @@
 
 Order of work, as fontmake does it::
 
-    info = FontInfo(family="Anna Hand")
-    ufo, origins = build_ufo(glyphs, charset, info)   # outlines in canvas-centred units
-    binaries = compile_font(ufo)                       # {"ttf": bytes, "otf": bytes, "woff2": bytes}
+    info = FontInfo(family="Anna Hand")                      # checks the names: bad ones fail here
+    ufo, origins = build_ufo(glyphs, charset, info, appearance)  # outlines in canvas-centred units
+    binaries = compile_font(ufo)                              # {"ttf": bytes, "otf": bytes, "woff2": bytes}
 
 Outlines arrive in *canvas-centred* font units (x = 0 at the canvas centre, y = 0
 on the baseline, y up). Each glyph is shifted so its ink starts at the left side
 bearing; ``origins`` records that shift so validation can render the compiled
 glyph back exactly where its bitmap was.
+
+Names may be in any script: the name table holds them as UTF-16 (Windows records
+only; Mac records could not hold most of them), while the PostScript name, the
+CFF table and the file names get an ASCII spelling (:attr:`FontInfo.postscript_name`).
+The style flags come from ``appearance``, measured on the ink (:mod:`glyphgen.appearance`),
+never from the style's name; head's dates from SOURCE_DATE_EPOCH when it is set.
 """
 
 from __future__ import annotations
 
+import datetime
+import hashlib
 import io
 import math
 import os
 import re
 import statistics
+import time
+import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import ufoLib2
@@ -28,7 +38,9 @@ from fontTools.pens.boundsPen import BoundsPen, ControlBoundsPen
 from fontTools.pens.reverseContourPen import ReverseContourPen
 from fontTools.ttLib import TTFont
 from ufo2ft import compileOTF, compileTTF
+from ufo2ft.outlineCompiler import OutlineOTFCompiler
 
+from .appearance import Appearance
 from .charset import BLANK_CODEPOINTS, Charset, glyph_name
 from .errors import GlyphgenError
 from .scripts import VerticalMetrics
@@ -41,13 +53,53 @@ SIDE_BEARING_OF_X_HEIGHT = 0.10
 SPACE_OF_X_HEIGHT = 0.55
 LINE_HEIGHT_EM = 1.2
 
-# The four style names the OS's style linking knows.
-_STYLE_LINKING = {"regular": "regular", "bold": "bold", "italic": "italic", "bold italic": "bold italic"}
+# The options a build names each FontInfo field by, in its one-sentence errors.
+OPTION_OF = {
+    "family": "--family",
+    "style": "--style",
+    "version": "--font-version",
+    "designer": "--designer",
+    "license": "--license",
+    "license_url": "--license-url",
+}
+# The longest text each name may be: the name table stores every string at a 16-bit
+# offset, so all of them together must fit in 64 KiB (a license is the longest).
+MAX_NAME_CHARS = {"family": 200, "style": 200, "designer": 200, "license": 5000, "license_url": 2000}
+# A PostScript name (name ID 6, CFF, the file names) is at most 63 printable ASCII characters.
+POSTSCRIPT_NAME_CHARS = 63
+POSTSCRIPT_STYLE_CHARS = 31  # the style's share of them, at most: the family keeps the rest
+NAME_TAG_CHARS = 6  # hex digits of a name's hash, added where its ASCII form lost characters
+# Letters that NFKD does not take apart into an ASCII letter and marks, and their usual ASCII spelling.
+ASCII_SPELLINGS = str.maketrans(
+    {
+        "Ł": "L", "ł": "l", "Ø": "O", "ø": "o", "ß": "ss", "ẞ": "SS", "Æ": "AE", "æ": "ae", "Œ": "OE", "œ": "oe",
+        "Đ": "D", "đ": "d", "Ð": "D", "ð": "d", "Þ": "Th", "þ": "th", "Ħ": "H", "ħ": "h", "ı": "i", "ĸ": "k",
+        "Ŋ": "N", "ŋ": "n", "Ŧ": "T", "ŧ": "t", "ƒ": "f",
+    }
+)  # fmt: skip
+# The latest head.created a font can say: 9999-12-31, the last day a date string can hold.
+_LATEST_TIMESTAMP = 253402300799
+
+
+def source_date_epoch() -> int | None:
+    """SOURCE_DATE_EPOCH (reproducible builds): the seconds since 1970 a font says it was made at, or None when unset."""
+    text = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not text:
+        return None
+    if not re.fullmatch(r"[0-9]+", text) or int(text) > _LATEST_TIMESTAMP:
+        raise GlyphgenError(f"SOURCE_DATE_EPOCH {text!r}: set it to a whole number of seconds since 1970 (e.g. 1700000000), or unset it.")
+    return int(text)
 
 
 @dataclass(frozen=True)
 class FontInfo:
-    """What the name table and version say; defaults fill what the user left out."""
+    """What the name table, version and dates say; defaults fill what the user left out.
+
+    Names are checked and NFC-normalised on construction (text may arrive decomposed,
+    as macOS file names and some keyboards give it), so a bad one fails before any work.
+    ``timestamp`` is head.created and head.modified in seconds since 1970: SOURCE_DATE_EPOCH
+    when it is set, so that the same inputs build the same bytes, else the time of the build.
+    """
 
     family: str = "Glyphgen Hand"
     style: str = "Regular"
@@ -55,18 +107,78 @@ class FontInfo:
     designer: str | None = None
     license: str | None = None
     license_url: str | None = None
+    timestamp: int | None = field(default_factory=source_date_epoch)
+
+    def __post_init__(self) -> None:
+        for name in MAX_NAME_CHARS:
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, _checked_name(value, name, required=name in ("family", "style")))
+        self.version_numbers()
 
     def version_numbers(self) -> tuple[int, int]:
-        match = re.fullmatch(r"(\d+)(?:\.(\d{1,3}))?", self.version.strip())
+        match = re.fullmatch(r"(\d+)(?:\.(\d{1,3}))?", self.version.strip(), flags=re.ASCII)
         if not match:
-            raise GlyphgenError(f"--version {self.version!r}: use a number such as 1.0 or 2.13.")
+            raise GlyphgenError(f"{OPTION_OF['version']} {self.version!r}: use a number such as 1.0 or 2.13.")
         # Read as a decimal, as fonts show it: 2.5 is version 2.500, not 2.005.
         return int(match.group(1)), int((match.group(2) or "0").ljust(3, "0"))
 
     @property
     def postscript_name(self) -> str:
-        clean = lambda s: re.sub(r"[^A-Za-z0-9]", "", s)  # noqa: E731
-        return f"{clean(self.family) or 'Glyphgen'}-{clean(self.style) or 'Regular'}"[:63]
+        """``Family-Style`` in ASCII letters and digits: the PostScript name, and the font files' name."""
+        style = _postscript_part(self.style, POSTSCRIPT_STYLE_CHARS)
+        family = _postscript_part(self.family, POSTSCRIPT_NAME_CHARS - 1 - len(style), fallback="Glyphgen")
+        return f"{family}-{style}"
+
+    @property
+    def ascii_family(self) -> str:
+        """The family as near as ASCII spells it ("Lukasz Hand"), for where only ASCII can be shown."""
+        return ascii_text(self.family) or self.postscript_name.partition("-")[0]
+
+
+def _checked_name(value: str, name: str, required: bool) -> str | None:
+    """``value`` NFC-normalised and stripped, or a GlyphgenError naming its option; an empty optional name is None."""
+    option = OPTION_OF[name]
+    for char in value:  # before stripping, which would silently eat a trailing newline
+        category = unicodedata.category(char)
+        if category == "Cc":
+            raise GlyphgenError(f"{option} {_shown(value)}: a name cannot hold control characters such as U+{ord(char):04X}.")
+        if category == "Cs":
+            raise GlyphgenError(f"{option} {_shown(value)}: not valid text (U+{ord(char):04X} stands for a byte that is not UTF-8).")
+    text = unicodedata.normalize("NFC", value).strip()
+    if not text:
+        if required:
+            example = '"Anna Hand"' if name == "family" else "Regular"
+            raise GlyphgenError(f"{option} {_shown(value)} is empty: give the font a {name}, e.g. {option} {example}.")
+        return None
+    if len(text) > MAX_NAME_CHARS[name]:
+        raise GlyphgenError(f"{option}: {len(text)} characters is too long for a font's name table; keep it to {MAX_NAME_CHARS[name]}.")
+    return text
+
+
+def _shown(value: str, most: int = 40) -> str:
+    """``value`` as Python writes it (control characters escaped), cut short for a one-line message."""
+    return repr(value) if len(value) <= most else repr(value[:most]) + "..."
+
+
+def ascii_text(text: str) -> str:
+    """``text`` spelled in printable ASCII: accents dropped (NFKD), ``ASCII_SPELLINGS`` applied,
+    whatever has no ASCII form left out, spaces collapsed."""
+    spelled = unicodedata.normalize("NFKD", text).translate(ASCII_SPELLINGS)
+    return " ".join("".join(c for c in spelled if c.isascii() and c.isprintable()).split())
+
+
+def _postscript_part(text: str, room: int, fallback: str = "") -> str:
+    """``text``'s ASCII letters and digits, at most ``room`` of them. Where the ASCII form lost
+    a letter, digit or symbol (Hangul, an emoji) or was cut short, a hash of ``text`` follows,
+    so that two names never share one PostScript name because ASCII cannot tell them apart."""
+    spelled = unicodedata.normalize("NFKD", text).translate(ASCII_SPELLINGS)
+    letters = "".join(c for c in spelled if c.isascii() and c.isalnum())
+    lost = any(unicodedata.category(c)[0] in "LNS" and not (c.isascii() and c.isalnum()) for c in spelled)  # marks and punctuation go unmissed
+    if letters and not lost and len(letters) <= room:
+        return letters
+    tag = hashlib.sha1(text.encode("utf-8")).hexdigest()[:NAME_TAG_CHARS]
+    return (letters or fallback)[: room - len(tag)] + tag
 
 
 @dataclass(frozen=True)
@@ -163,18 +275,26 @@ def _median_top(bounds: Iterable[Bounds]) -> float:
     return statistics.median(b.y_max for b in bounds)
 
 
-def build_ufo(glyphs: Mapping[str, Outline], charset: Charset, info: FontInfo) -> tuple[ufoLib2.Font, dict[str, float]]:
+def glyph_heights(glyphs: Mapping[str, Outline], metrics: VerticalMetrics) -> Heights:
+    """:func:`measure_heights` of outlines in canvas-centred units (the inked ones)."""
+    bounds = {char: outline_bounds(outline) for char, outline in glyphs.items()}
+    return measure_heights({char: box for char, box in bounds.items() if box is not None}, metrics)
+
+
+def build_ufo(glyphs: Mapping[str, Outline], charset: Charset, info: FontInfo, appearance: Appearance = Appearance()) -> tuple[ufoLib2.Font, dict[str, float]]:
     """A UFO with one glyph per charset member, ``.notdef`` and ``space`` first.
 
     ``glyphs`` maps each inked character to its outline in canvas-centred units;
-    returns the UFO and, per glyph name, the x shift applied to its outline.
+    ``appearance`` is the weight and slant measured on them (:mod:`glyphgen.appearance`),
+    which the style flags state. Returns the UFO and, per glyph name, the x shift
+    applied to its outline.
     """
     bounds = {char: outline_bounds(outline) for char, outline in glyphs.items()}
     missing = [c for c in charset.inked_chars if bounds.get(c) is None]
     if missing:
         raise GlyphgenError(f"no outline for {len(missing)} characters of the charset, e.g. {missing[0]!r}.")
 
-    heights = measure_heights({char: box for char, box in bounds.items() if box is not None}, charset.script.metrics)
+    heights = glyph_heights(glyphs, charset.script.metrics)
     side_bearing = round(SIDE_BEARING_OF_X_HEIGHT * heights.x_height)
     space_width = round(SPACE_OF_X_HEIGHT * heights.x_height)
 
@@ -202,6 +322,7 @@ def build_ufo(glyphs: Mapping[str, Outline], charset: Charset, info: FontInfo) -
     all_bounds = [outline_bounds(outline, control=True) for outline in glyphs.values()]
     all_bounds = [b for b in all_bounds if b is not None]
     _fill_info(ufo, info, heights.ascender, heights.descender, round(heights.cap_height), round(heights.x_height), all_bounds)
+    _fill_style(ufo, info, appearance)
     return ufo, origins
 
 
@@ -224,11 +345,6 @@ def _draw_notdef(ufo: ufoLib2.Font, cap_height: float) -> None:
 def _fill_info(ufo, info: FontInfo, ascender, descender, cap_height, x_height, all_bounds) -> None:
     i = ufo.info
     i.familyName, i.styleName = info.family, info.style
-    style_key = info.style.strip().lower()
-    if style_key in _STYLE_LINKING:
-        i.styleMapFamilyName, i.styleMapStyleName = info.family, _STYLE_LINKING[style_key]
-    else:  # a style outside the four links as its own Regular family
-        i.styleMapFamilyName, i.styleMapStyleName = f"{info.family} {info.style}", "regular"
     i.versionMajor, i.versionMinor = info.version_numbers()
     i.unitsPerEm = UNITS_PER_EM
     i.ascender, i.descender = ascender, descender
@@ -252,28 +368,66 @@ def _fill_info(ufo, info: FontInfo, ascender, descender, cap_height, x_height, a
     # Windows clips at usWin*: take them from the real extremes (accents included).
     i.openTypeOS2WinAscent = max(ascender, math.ceil(max(b.y_max for b in all_bounds)))
     i.openTypeOS2WinDescent = max(-descender, -math.floor(min(b.y_min for b in all_bounds)))
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.isdigit():  # reproducible builds: a fixed head.created
-        import datetime
+    # Always set: ufo2ft would read SOURCE_DATE_EPOCH itself, and fail on a bad one.
+    created = info.timestamp if info.timestamp is not None else int(time.time())
+    i.openTypeHeadCreated = datetime.datetime.fromtimestamp(created, datetime.UTC).strftime("%Y/%m/%d %H:%M:%S")
 
-        stamp = datetime.datetime.fromtimestamp(int(epoch), datetime.UTC)
-        i.openTypeHeadCreated = stamp.strftime("%Y/%m/%d %H:%M:%S")
+
+def _fill_style(ufo, info: FontInfo, appearance: Appearance) -> None:
+    """Weight class, italic angle and style linking from what was measured, not from the style's name.
+
+    The linking name (name ID 2, the fsSelection and macStyle bits) is the measured
+    one. A style whose name says otherwise ("Bold" written with a fine pen, "Light")
+    links as its own family, ``Family Style``, so it never takes the place of the
+    family's true Regular or Bold in a menu; the typographic names keep the user's words.
+    """
+    i = ufo.info
+    i.openTypeOS2WeightClass = appearance.weight_class
+    i.italicAngle = appearance.italic_angle  # post and CFF; ufo2ft slopes the caret by it
+    i.styleMapStyleName = appearance.style_link
+    named_as_measured = " ".join(info.style.casefold().split()) == appearance.style_link
+    i.styleMapFamilyName = info.family if named_as_measured else f"{info.family} {info.style}"
 
 
 def compile_font(ufo: ufoLib2.Font) -> dict[str, bytes]:
-    """TTF (quadratic), OTF (CFF) and WOFF2, overlaps removed with skia-pathops."""
+    """TTF (quadratic), OTF (CFF) and WOFF2, overlaps removed with skia-pathops.
+
+    head.modified is head.created (the font is made in one go), so fonts built
+    from the same inputs at the same SOURCE_DATE_EPOCH are the same bytes.
+    """
     # Our names are already production names (AGL or uniXXXX); ufo2ft would rename
     # even AGL ones to uniXXXX.
     options = dict(removeOverlaps=True, overlapsBackend="pathops", useProductionNames=False)
     ttf = compileTTF(ufo, **options)
-    otf = compileOTF(ufo, **options)
+    otf = compileOTF(ufo, outlineCompilerClass=_AsciiCFFCompiler, **options)
     ttf_bytes = _to_bytes(ttf)
-    woff2 = TTFont(io.BytesIO(ttf_bytes))
+    woff2 = TTFont(io.BytesIO(ttf_bytes), recalcTimestamp=False)
     woff2.flavor = "woff2"
     return {"ttf": ttf_bytes, "otf": _to_bytes(otf), "woff2": _to_bytes(woff2)}
 
 
+class _AsciiCFFCompiler(OutlineOTFCompiler):
+    """ufo2ft's CFF table with its names in ASCII.
+
+    CFF strings are Latin-1 at most, and ufo2ft copies the family and full name
+    there as they are, which fails to save on any other name. The name table keeps
+    the real ones; these are what a PostScript driver shows.
+    """
+
+    def setupTable_CFF(self):
+        super().setupTable_CFF()
+        cff = self.otf["CFF "].cff
+        top = cff.topDictIndex[0]
+        postscript_name = cff.fontNames[0]
+        top.FamilyName = ascii_text(top.FamilyName or "") or postscript_name.split("-")[0]
+        top.FullName = ascii_text(top.FullName or "") or postscript_name
+        top.Copyright = ascii_text(self.ufo.info.copyright or "")  # ufo2ft's own ASCII form has "?" for "Ł"
+
+
 def _to_bytes(font: TTFont) -> bytes:
+    head = font["head"]
+    head.modified = head.created
+    font.recalcTimestamp = False  # fontTools would stamp the time of saving (or SOURCE_DATE_EPOCH, failing on a bad one)
     out = io.BytesIO()
     font.save(out)
     return out.getvalue()

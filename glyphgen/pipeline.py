@@ -18,13 +18,14 @@ from typing import Any
 
 import numpy as np
 
-from . import bitmap
+from . import DEFAULT_BACKEND, bitmap
+from .appearance import LINKED_STYLES, Appearance, measure_appearance
 from .backends import FitReport, get_backend
 from .canvas import EXPORT_SIZE, Canvas
 from .charset import Charset, describe, get_charset, glyph_name
 from .errors import GlyphgenError, ValidationError
-from .fontbuild import FontInfo, build_ufo, compile_font
-from .outputs import check_output_folder, write_all
+from .fontbuild import FontInfo, build_ufo, compile_font, glyph_heights
+from .outputs import check_output_folder, refuse_input_as_output, write_all
 from .preview import render_preview
 from .progress import Progress
 from .samples import SampleSet
@@ -41,7 +42,7 @@ class BuildOptions:
     samples: Path
     out: Path
     charset: str = "latin"
-    backend: str = "retrieval"
+    backend: str = DEFAULT_BACKEND
     backend_settings: dict[str, Any] = field(default_factory=dict)
     reference: Path | None = None
     info: FontInfo = field(default_factory=FontInfo)
@@ -64,6 +65,12 @@ class BuildResult:
 class TracedGlyphs:
     outlines: dict[str, Outline] = field(default_factory=dict)  # char -> canvas-centred units
     expected: dict[str, np.ndarray] = field(default_factory=dict)  # glyph name -> mask on the export canvas
+    samples: list[str] = field(default_factory=list)  # the chars traced from the writer's own images
+
+    def hand_masks(self) -> list[np.ndarray]:
+        """The masks the hand's weight and slant are measured on: the writer's own glyphs
+        (generated ones only imitate them), or every glyph where none is the writer's."""
+        return [self.expected[glyph_name(ord(char))] for char in self.samples or self.outlines]
 
 
 def output_paths(out: Path, info: FontInfo) -> dict[str, Path]:
@@ -95,10 +102,10 @@ def build_font(options: BuildOptions, progress: Progress = Progress()) -> BuildR
     charset = get_charset(options.charset)
     reference = Path(options.reference) if options.reference else charset.script.reference_font()
     paths = output_paths(Path(options.out), options.info)
+    refuse_input_as_output(Path(options.out), Path(options.samples), "--samples")
     check_output_folder(Path(options.out), options.force, is_font_output)
-    options.info.version_numbers()  # a bad --version fails before any work
     backend_class = get_backend(options.backend)
-    config = backend_class.config_class.from_dict({**options.backend_settings, "seed": options.seed}, source="backend settings")
+    config = backend_class.config_class.from_dict({**options.backend_settings, "seed": options.seed}, source=f"{options.backend} settings")
     backend = backend_class(config)
     canvas = backend.model_canvas()
 
@@ -122,7 +129,7 @@ def build_font(options: BuildOptions, progress: Progress = Progress()) -> BuildR
         raise ValidationError(f"the font failed validation and was not written: {problems[0]}.")
 
     with clock("write"):
-        preview = render_preview(binaries["ttf"], charset, set(samples.chars), options.info.family)
+        preview = render_preview(binaries["ttf"], charset, set(samples.chars), options.info.family, options.info.ascii_family)
         write_all(paths, {**{kind: binaries[kind] for kind in FONT_FORMATS}, "preview": preview})
 
     points = [count_points(o) for o in traced.outlines.values()]
@@ -148,13 +155,27 @@ def compile_and_validate(
     """Compile traced outlines to TTF, OTF and WOFF2 and validate each in memory."""
     clock = clock or _Clock()
     with clock("compile"), progress.stage("compile", total=1):
-        ufo, origins = build_ufo(traced.outlines, charset, info)
+        x_height = glyph_heights(traced.outlines, charset.script.metrics).x_height
+        appearance = measure_appearance(traced.hand_masks(), export_canvas(canvas), x_height)
+        _say_appearance(appearance, info, progress)
+        ufo, origins = build_ufo(traced.outlines, charset, info, appearance)
         binaries = compile_font(ufo)
         progress.advance()
     with clock("validate"), progress.stage("validate", total=len(FONT_FORMATS)):
         reports = validate_binaries(binaries, charset, traced.expected, origins, export_canvas(canvas))
         progress.advance(len(FONT_FORMATS))
     return binaries, reports
+
+
+def _say_appearance(appearance: Appearance, info: FontInfo, progress: Progress) -> None:
+    """What the style flags will say; a note when the style's name claims one of the linked styles the ink is not."""
+    progress.log(f"measured on your samples: {appearance.describe()}")
+    named = " ".join(info.style.casefold().split())
+    if named in LINKED_STYLES and named != appearance.style_link:
+        progress.note(
+            f"--style {info.style!r}: your samples measure {appearance.describe()}, so the font says {appearance.style_link} "
+            f"to applications and is linked as a family of its own, {info.family} {info.style}."
+        )
 
 
 def export_canvas(canvas: Canvas) -> Canvas:
@@ -179,6 +200,7 @@ def trace_glyphs(samples: SampleSet, generated: Mapping[str, np.ndarray], canvas
                 raise GlyphgenError(f"{sample.path}: the ink of {describe(char)} traced to nothing (too faint or too small).")
             traced.outlines[char] = transform_outline(outline, lambda x, y, s=traced_sample: _as_point(s.to_units(x, y)))
             traced.expected[glyph_name(ord(char))] = bitmap.ink_mask(traced_sample.on_canvas(export))
+            traced.samples.append(char)
             progress.advance()
         for char, image in generated.items():
             outline, mask = trace_bitmap(image, factor)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 from collections.abc import Collection, Sequence
 
+from fontTools.ttLib import TTFont
 from PIL import Image, ImageDraw, ImageFont
 
 from .charset import BLANK_CODEPOINTS, Charset
@@ -25,15 +26,19 @@ PAPER, INK, GRID, LABEL = (255, 255, 255), (20, 20, 30), (225, 225, 232), (140, 
 SAMPLE_TINT = (255, 236, 200)  # the writer's own glyphs
 
 
-def render_preview(ttf: bytes, charset: Charset, sample_chars: Collection[str], family: str) -> bytes:
-    """A PNG specimen of ``ttf`` as bytes: a grid of the charset's glyphs, then the script's pangrams."""
+def render_preview(ttf: bytes, charset: Charset, sample_chars: Collection[str], family: str, ascii_family: str | None = None) -> bytes:
+    """A PNG specimen of ``ttf`` as bytes: a grid of the charset's glyphs, then the script's pangrams.
+
+    The title is the family name, set in a font that has all its characters (see
+    :func:`title_font`), else ``ascii_family``: never a row of empty boxes.
+    """
     chars = [c for c in charset.chars if ord(c) not in BLANK_CODEPOINTS]
     shown = shown_chars(chars, sample_chars, COLUMNS * MAX_ROWS)
     pangrams = charset.script.pangrams
     rows = -(-len(shown) // COLUMNS)
     # The labels are the program's own words and numbers, set in the Latin reference font.
     label_font = ImageFont.truetype(str(reference_font()), 13)
-    title_font = ImageFont.truetype(str(reference_font()), 22)
+    title, title_font = titled(family, ascii_family, [reference_font().read_bytes(), ttf], 22)
     glyph_font = ImageFont.truetype(io.BytesIO(ttf), GLYPH_SIZE)
     pangram_font = ImageFont.truetype(io.BytesIO(ttf), 56)
 
@@ -43,7 +48,7 @@ def render_preview(ttf: bytes, charset: Charset, sample_chars: Collection[str], 
     image = Image.new("RGB", (width, height), PAPER)
     draw = ImageDraw.Draw(image)
 
-    draw.text((MARGIN, MARGIN), family, font=title_font, fill=INK)
+    draw.text((MARGIN, MARGIN), title, font=title_font, fill=INK)
     legend_y = MARGIN + 36
     draw.rectangle((MARGIN, legend_y, MARGIN + 16, legend_y + 16), fill=SAMPLE_TINT, outline=GRID)
     draw.text((MARGIN + 24, legend_y), legend(len(sample_chars), len(chars), len(shown)), font=label_font, fill=LABEL)
@@ -65,6 +70,24 @@ def render_preview(ttf: bytes, charset: Charset, sample_chars: Collection[str], 
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)
     return out.getvalue()
+
+
+def titled(family: str, ascii_family: str | None, fonts: Sequence[bytes], size: int) -> tuple[str, ImageFont.FreeTypeFont]:
+    """The title and the first of ``fonts`` that has a glyph for each of its characters.
+
+    A family named in a script the reference font lacks ("민지 손글씨") is set in
+    the new font itself when it covers the name; when no font does (an emoji),
+    the ASCII name of the font files stands in.
+    """
+    for data in fonts:
+        if covers(data, family):
+            return family, ImageFont.truetype(io.BytesIO(data), size)
+    return ascii_family or family, ImageFont.truetype(io.BytesIO(fonts[0]), size)
+
+
+def covers(font: bytes, text: str) -> bool:
+    cmap = TTFont(io.BytesIO(font), lazy=True).getBestCmap() or {}
+    return all(ord(char) in cmap for char in text if not char.isspace())
 
 
 def shown_chars(chars: Sequence[str], sample_chars: Collection[str], cells: int) -> list[str]:

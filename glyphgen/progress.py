@@ -22,7 +22,11 @@ class Progress:
         """Record ``steps`` units of work; ``fields`` (e.g. ``loss=0.3``) may be shown."""
 
     def log(self, message: str) -> None:
-        """A line worth keeping above the bars (a stage's result)."""
+        """A line worth keeping above the bars (a stage's result); shown on a terminal only."""
+
+    def note(self, message: str) -> None:
+        """Something the user must know about what they gave (a file skipped, an image out of scale):
+        shown wherever the output goes, a terminal, a log or a pipe."""
 
     def __enter__(self) -> Progress:
         return self
@@ -81,6 +85,9 @@ class RichProgress(Progress):
         if self.console.is_terminal:
             self._bars.console.print(message)
 
+    def note(self, message: str) -> None:
+        self._bars.console.print(f"note: {message}", markup=False, highlight=False, soft_wrap=True)
+
 
 class LogProgress(Progress):
     """Plain lines for logs (a background training run): the stage, count and fields every ``every`` seconds."""
@@ -115,6 +122,9 @@ class LogProgress(Progress):
 
     def log(self, message: str) -> None:
         self._print(message)
+
+    def note(self, message: str) -> None:
+        self._print(f"note: {message}")
 
     def _print(self, line: str) -> None:
         import time

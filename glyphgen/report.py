@@ -77,6 +77,7 @@ def summary_row(run: BackendRun) -> dict:
         "generate_seconds_per_glyph": _finite(run.generate_seconds_per_glyph) if run.ok else None,
         "parameters": run.parameters,
         "peak_memory_mib": _finite(run.peak_memory_mib),
+        "own_memory_mib": _finite(run.own_memory_mib),
         "gpu_memory_mib": _finite(run.gpu_memory_mib),
         "device": run.device,
         "summary": run.summary,
@@ -105,7 +106,7 @@ def results(comparison: Comparison) -> dict:
 def results_csv(comparison: Comparison) -> str:
     """One row per backend (scope ``backend``: the means and costs), then one per glyph (scope ``glyph``)."""
     columns = ["scope", "backend", "case", "char", "codepoint", *metrics.METRICS, "status", "error", "fit_seconds",
-               "generate_seconds_per_glyph", "parameters", "peak_memory_mib", "device"]  # fmt: skip
+               "generate_seconds_per_glyph", "parameters", "peak_memory_mib", "own_memory_mib", "device"]  # fmt: skip
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, columns, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
@@ -196,12 +197,13 @@ def html_report(comparison: Comparison, grid: bytes) -> str:
                 _cell(row["fit_seconds"], 1),
                 _cell(None if row["generate_seconds_per_glyph"] is None else row["generate_seconds_per_glyph"] * 1000, 1),
                 f"{run.parameters:,}",
+                _cell(row["own_memory_mib"], 0),
                 _cell(row["peak_memory_mib"], 0),
                 html.escape(run.device),
             ]
             body = "".join(f"<td>{c}</td>" for c in cells)
         else:
-            body = f'<td colspan="{len(metrics.METRICS) + 5}" class="failed">failed: {html.escape(run.error or "")}</td>'
+            body = f'<td colspan="{len(metrics.METRICS) + 6}" class="failed">failed: {html.escape(run.error or "")}</td>'
         rows.append(f'<tr class="{"best" if marked else ""}"><th>{name}</th>{body}</tr>')
     headers = "".join(f"<th>{html.escape(METRIC_NAMES[m])}</th>" for m in metrics.METRICS)
     what = (
@@ -230,8 +232,10 @@ details table {{ font-size: 13px; }}
 Glyphs are scored as a font holds them: thresholded, centred on their ink, on a {comparison.canvas.size} px canvas.
 Content is the share of glyphs the character classifier reads as the intended character
 (it reads {_cell(_finite(comparison.truth_content))} of the true glyphs themselves right).
-Pen is the median over the glyphs of each one's stroke width over the true glyph's: 1 is the writer's own pen, above 1 a heavier one.</p>
-<table><tr><th>backend</th>{headers}<th>fit s</th><th>generate ms/glyph</th><th>parameters</th><th>peak MiB</th><th>device</th></tr>
+Pen is the median over the glyphs of each one's stroke width over the true glyph's: 1 is the writer's own pen, above 1 a heavier one.
+Own MiB is how far resident memory grew while the backend ran (a lower bound: memory an earlier backend freed can be reused);
+the process peak includes Python, torch and what earlier backends left.</p>
+<table><tr><th>backend</th>{headers}<th>fit s</th><th>generate ms/glyph</th><th>parameters</th><th>own MiB</th><th>process peak MiB</th><th>device</th></tr>
 {"".join(rows)}
 </table>
 <h2>Glyphs</h2>

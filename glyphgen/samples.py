@@ -12,19 +12,27 @@ whole set -- the median ratio of sample ink height to reference ink height, so
 that ``a`` stays smaller than ``A`` -- and the vertical position of the reference
 glyph of the same character. The ink is kept at the image's own resolution so
 the writer's glyphs are traced from it, not from a small model canvas.
+
+Nothing outside the folder is read (a labels row or a link leading out is
+refused), litter such as ``Thumbs.db`` is skipped, and whatever the user should
+know -- a skipped file, a multi-page TIFF, an image or glyph far off the set's
+size, too few samples or a missing kind of shape -- is said through
+``progress.note``, never silently absorbed.
 """
 
 from __future__ import annotations
 
 import csv
 import re
+import statistics
+import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, UnidentifiedImageError
 from scipy import ndimage
 from skimage.filters import gaussian, threshold_otsu
 from skimage.transform import AffineTransform, warp
@@ -33,13 +41,32 @@ from . import bitmap
 from .canvas import MEASURE_SIZE, Canvas
 from .charset import BLANK_CODEPOINTS, Charset, describe
 from .errors import GlyphgenError
+from .paper import darkness, is_light_on_dark, paper_level
 from .progress import Progress
 from .render import render_glyphs, require_chars
+from .ruling import remove_ruling
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"})
+# Drawings in formats glyphgen does not read: a file like this is a sample saved the wrong way, never litter to skip.
+OTHER_DRAWING_SUFFIXES = frozenset({".heic", ".heif", ".webp", ".gif", ".avif", ".jxl", ".svg", ".pdf", ".psd", ".dng", ".cr2", ".nef", ".arw"})
 LABELS_FILE = "labels.csv"
-# Images larger than this (pixels, longest side) are reduced on reading.
+# A typical image of the set (the median longest side) larger than this (pixels) is reduced on
+# reading; the whole set shrinks by the same factor.
 MAX_READ_PX = 1600
+# An image whose longest side is this many times the set's median is read on its own: its size
+# disagrees with the others (one photo taken far closer), and the set's reduction would leave it huge.
+SIZE_DISAGREEMENT = 3.0
+# Images with more pixels than this are refused: 150 megapixels is far beyond any photo of one
+# character (a 12000x12000 photo passes; decoding one takes about 0.5 GB).
+MAX_IMAGE_PIXELS = 150_000_000
+# A glyph whose ink height is this many times larger or smaller than the set's scale predicts is named in a note.
+HEIGHT_DISAGREEMENT = 2.5
+# Fewer samples than this are refused: the set's scale is a median of height ratios, and a median
+# needs three to outvote one mislabelled or oddly photographed image.
+MIN_SAMPLES = 3
+# Fewer samples than this get a warning: the fewshot backend was pretrained on 8 to 16 samples a font
+# (FewShotConfig.samples_min), and retrieval tells fonts apart by what the samples show.
+USEFUL_SAMPLES = 8
 # Source ink larger than this (pixels, longest side) is reduced before tracing:
 # beyond it a phone photo adds sensor noise, not pen detail.
 MAX_TRACE_PX = 1200
@@ -122,6 +149,8 @@ class Sample:
 class SampleSet:
     samples: dict[str, Sample]  # in charset order
     scale: float  # font units per source pixel, shared by every sample
+    # Glyphs whose ink height is HEIGHT_DISAGREEMENT times off what the scale predicts: char -> drawn / predicted.
+    off_scale: dict[str, float] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -155,13 +184,20 @@ def _is_case_safe(char: str) -> bool:
     return char.lower() == char.upper()
 
 
-def find_sample_files(folder: Path, charset: Charset) -> dict[str, Path]:
-    """Map each character to its image file, checking every name and label."""
+def find_sample_files(folder: Path, charset: Charset, progress: Progress = Progress()) -> dict[str, Path]:
+    """Map each character to its image file, checking every name and label.
+
+    Only files inside ``folder`` are read: a labels row or a link that leads
+    outside it is refused before anything about its target is looked at. Files
+    that are clearly not samples (``Thumbs.db``, ``README.md``) are skipped with
+    a note through ``progress``; a hidden file is skipped silently.
+    """
     folder = Path(folder)
     if not folder.exists():
         raise GlyphgenError(f"{folder}: samples folder not found.")
     if not folder.is_dir():
         raise GlyphgenError(f"{folder}: the samples must be a folder of images, not a file.")
+    inside = _resolved(folder, f"the samples folder {folder}")
 
     found: dict[str, Path] = {}
 
@@ -176,20 +212,29 @@ def find_sample_files(folder: Path, charset: Charset) -> dict[str, Path]:
 
     labelled: set[str] = set()
     labels = folder / LABELS_FILE
-    if labels.exists():
+    if labels.is_symlink() or labels.exists():
+        _refuse_outside(labels, folder, inside, f"{labels}: this link")
         for row_number, file_name, label in _read_labels(labels):
             origin = f"{labels}, row {row_number}"
             char = char_from_label(label)
             if char is None:
                 raise GlyphgenError(f"{origin}: {label!r} is not a character (use one character, uni0041 or U+0041).")
             path = folder / file_name
+            _refuse_outside(path, folder, inside, f"{origin}: {file_name!r}")  # before its existence, which must not leak
             if not path.is_file():
                 raise GlyphgenError(f"{origin}: the file {file_name!r} does not exist in {folder}.")
             labelled.add(path.name)
             add(char, path, origin)
 
+    skipped = []
     for path in sorted(folder.iterdir()):
-        if path.name.startswith(".") or path.name == LABELS_FILE or path.name in labelled or path.is_dir():
+        if path.name.startswith(".") or path.name == LABELS_FILE or path.name in labelled:
+            continue
+        _refuse_outside(path, folder, inside, f"{path}: this link")
+        if path.is_dir():
+            continue
+        if _is_clearly_not_a_sample(path):
+            skipped.append(path.name)
             continue
         if path.suffix.lower() not in IMAGE_SUFFIXES:
             raise GlyphgenError(f"{path}: not an image file (expected PNG, JPEG, BMP or TIFF).")
@@ -203,9 +248,46 @@ def find_sample_files(folder: Path, charset: Charset) -> dict[str, Path]:
             )
         add(char, path, str(path))
 
+    if skipped:
+        progress.note(f"{folder}: skipped {_count(len(skipped), 'file')} that are not sample images: {_listing(skipped)}.")
     if not found:
         raise GlyphgenError(f"{folder}: no sample images found (expected files such as uni0041.png).")
     return {char: found[char] for char in charset.chars if char in found}
+
+
+def _resolved(path: Path, what: str) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # a link loop, or a path the system cannot follow
+        raise GlyphgenError(f"{what} cannot be followed (a link that leads to itself?).") from None
+
+
+def _refuse_outside(path: Path, folder: Path, inside: Path, what: str) -> None:
+    """Refuse ``path`` (a labels row, a link) when it resolves outside ``folder`` (resolved: ``inside``), whether or not it exists."""
+    if not _resolved(path, what).is_relative_to(inside):
+        raise GlyphgenError(f"{what} leads outside the samples folder {folder}; only files inside it are read.")
+
+
+def _is_clearly_not_a_sample(path: Path) -> bool:
+    """Litter a samples folder gathers (``Thumbs.db``, ``desktop.ini``, ``README.md``, ``notes.txt``).
+
+    A file is litter when it is in no drawing format and its name up to the
+    first dot names no character. ``uni0041.txt``, ``A.txt`` or ``U+0041.pdf``
+    name one: someone meant a sample and saved it wrongly, which is an error.
+    """
+    suffix = path.suffix.lower()
+    if suffix in IMAGE_SUFFIXES or suffix in OTHER_DRAWING_SUFFIXES:
+        return False
+    return char_from_label(path.name.split(".")[0]) is None
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _listing(names: list[str], most: int = 8) -> str:
+    shown = ", ".join(names[:most])
+    return shown if len(names) <= most else f"{shown} and {len(names) - most} more"
 
 
 def _read_labels(path: Path) -> Iterable[tuple[int, str, str]]:
@@ -230,80 +312,126 @@ def _read_labels(path: Path) -> Iterable[tuple[int, str, str]]:
 
 @contextmanager
 def _open_image(path: Path) -> Iterator[Image.Image]:
+    """An opened image, its size checked against MAX_IMAGE_PIXELS; any failure to read it is one sentence."""
     try:
-        with Image.open(path) as image:
-            yield image
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+        with warnings.catch_warnings():
+            # PIL's raw DecompressionBombWarning would reach the user; MAX_IMAGE_PIXELS is checked here instead.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                if image.width * image.height > MAX_IMAGE_PIXELS:
+                    raise GlyphgenError(_too_many_pixels(path, image.size))
+                yield image
+    except Image.DecompressionBombError:  # PIL's own limit, lower than ours only if someone lowered it
+        raise GlyphgenError(_too_many_pixels(path)) from None
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise GlyphgenError(f"{path}: not a readable image ({exc}).") from None
 
 
-def reduction_for(paths: Iterable[Path]) -> float:
-    """One reduction factor for a whole sample set, so its largest image fits MAX_READ_PX.
+def _too_many_pixels(path: Path, size: tuple[int, int] | None = None) -> str:
+    if size is None:  # PIL refused it before telling its size
+        return f"{path}: the image is larger than PIL's limit of {2 * Image.MAX_IMAGE_PIXELS / 1e6:g} megapixels; save it at a lower resolution."
+    return f"{path}: the image is {size[0]}x{size[1]} pixels, beyond the {MAX_IMAGE_PIXELS / 1e6:g} megapixels glyphgen reads; save it at a lower resolution."
 
-    Every image must shrink by the same factor: the set's one global scale
-    assumes they share a pixel size (one camera, one scanner setting).
+
+def reductions_for(paths: Iterable[Path], progress: Progress = Progress()) -> dict[Path, float]:
+    """How much each image shrinks on reading: one factor for the set, so that its median image fits MAX_READ_PX.
+
+    The set's one global scale assumes its images share a pixel size (one
+    camera, one scanner setting), so they all shrink alike, and the median
+    keeps one outlier from shrinking the rest. An image SIZE_DISAGREEMENT times
+    larger than the median would stay huge (slow, gigabytes of memory, its ink
+    placed at that size): it is reduced to the median's size on its own,
+    assuming it was framed like the others, and named in a note. Only the
+    first page of a multi-page file is read, which a note says too.
     """
-    longest = 0
+    sizes = {}
     for path in paths:
         with _open_image(path) as image:
-            longest = max(longest, *image.size)
-    return max(1.0, longest / MAX_READ_PX)
+            sizes[path] = image.size
+            pages = _page_count(image)
+        if pages > 1:
+            progress.note(f"{path}: the file holds {pages} pages; only the first is read.")
+    typical = statistics.median_low(max(size) for size in sizes.values())
+    reduce = max(1.0, typical / MAX_READ_PX)
+    reductions = {}
+    for path, (width, height) in sizes.items():
+        reductions[path] = reduce
+        if max(width, height) > SIZE_DISAGREEMENT * typical:
+            reductions[path] = reduce * max(width, height) / typical
+            progress.note(
+                f"{path}: the image is {width}x{height} pixels, far larger than the other samples (about {typical} pixels on their longest side); "
+                "it is reduced to their size on its own."
+            )
+    return reductions
+
+
+def _page_count(image: Image.Image) -> int:
+    if image.format == "MPO":  # a phone JPEG's further pictures are its own previews and depth maps, not pages
+        return 1
+    return getattr(image, "n_frames", 1)
+
+
+# EXIF orientation -> the transpose that shows the image upright (as PIL's ImageOps.exif_transpose)
+_UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+_HIGH_BIT_MODES = ("I;16", "I;16B", "I;16L", "I", "F")
 
 
 def read_grey(path: Path, reduce: float = 1.0) -> np.ndarray:
     """An image as grey levels in [0, 1], transparency composited onto white.
 
     ``reduce`` > 1 shrinks it by that factor (a 12-megapixel photo of one
-    letter is mostly sensor noise, and slow).
+    letter is mostly sensor noise, and slow). It shrinks inside PIL, before any
+    float array exists, and a JPEG decodes straight to a fraction of its size:
+    memory stays near one decoded copy of the file.
     """
     with _open_image(path) as image:
-        image = ImageOps.exif_transpose(image)  # phone photos store their rotation in EXIF
-        if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-            image = image.convert("RGBA")
-            paper = Image.new("RGBA", image.size, (255, 255, 255, 255))
-            image = Image.alpha_composite(paper, image)
-        if image.mode in ("I;16", "I;16B", "I;16L", "I"):
-            grey = np.asarray(image, dtype=np.float64)
-            grey = grey / max(grey.max(), 1.0)
-        else:
-            grey = np.asarray(image.convert("L"), dtype=np.float64) / 255.0
-    if reduce > 1:
-        size = (max(1, round(grey.shape[1] / reduce)), max(1, round(grey.shape[0] / reduce)))
-        reduced = Image.fromarray(grey.astype(np.float32), mode="F").resize(size, Image.Resampling.LANCZOS)
-        grey = np.clip(np.asarray(reduced, dtype=np.float64), 0.0, 1.0)
-    if min(grey.shape) < 4:
-        raise GlyphgenError(f"{path}: the image is too small to hold a character ({grey.shape[1]}x{grey.shape[0]}).")
-    return grey
+        upright = _UPRIGHT.get(image.getexif().get(ExifTags.Base.Orientation, 1))  # phone photos store their rotation in EXIF
+        size = (max(1, round(image.width / reduce)), max(1, round(image.height / reduce)))
+        if reduce > 1:
+            image.draft("L", size)  # JPEG only: decode at 1/2, 1/4 or 1/8 scale, no smaller than size
+        grey = _grey_at(image, size)
+    if upright is not None:
+        grey = grey.transpose(upright)
+    if min(grey.size) < 4:
+        raise GlyphgenError(f"{path}: the image is too small to hold a character ({grey.width}x{grey.height}).")
+    return np.asarray(grey, dtype=np.float64) / 255.0
+
+
+def _grey_at(image: Image.Image, size: tuple[int, int]) -> Image.Image:
+    """``image`` as 8-bit grey at ``size``, transparency composited onto white paper."""
+    if image.mode in _HIGH_BIT_MODES:  # 16-bit and float scans: their brightest level becomes white
+        levels = np.asarray(image, dtype=np.float32)
+        image = Image.fromarray(np.clip(levels * (255.0 / max(float(levels.max()), 1.0)), 0, 255).astype(np.uint8))
+    elif image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        image = image.convert("RGBA")
+    elif image.mode not in ("L", "RGB"):
+        image = image.convert("L" if image.mode == "1" else "RGB")  # palettes and bilevel scans resize badly as they are
+    if image.size != size:
+        # Resizing RGBA weights colour by alpha, so compositing after it matches compositing before.
+        image = image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    if image.mode == "RGBA":
+        image = Image.alpha_composite(Image.new("RGBA", image.size, (255, 255, 255, 255)), image)
+    return image.convert("L")
 
 
 def binarize(grey: np.ndarray) -> np.ndarray:
     """Ink mask of a photographed or scanned character (True = ink), specks removed."""
-    otsu = threshold_otsu(grey) if grey.max() > grey.min() else 0.5
-    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
-    if np.median(border) < otsu and np.mean(grey < otsu) > 0.5:
-        grey = 1.0 - grey  # light ink on dark paper: paper is both the frame and the majority
-    darkness = np.clip(1.0 - grey / _paper_level(grey), 0.0, 1.0)
-    threshold = max(threshold_otsu(darkness) if darkness.max() > darkness.min() else 1.0, MIN_INK_DARKNESS)
-    mask = remove_specks(darkness > threshold)
+    if is_light_on_dark(grey):
+        grey = 1.0 - grey
+    dark = darkness(grey, paper_level(grey).full())
+    threshold = max(threshold_otsu(dark) if dark.max() > dark.min() else 1.0, MIN_INK_DARKNESS)
+    mask = remove_specks(dark > threshold)
     if mask.sum() < MIN_INK_PIXELS:  # what is left is noise, not a character
         return np.zeros_like(mask)
     return mask
-
-
-def _paper_level(grey: np.ndarray) -> np.ndarray:
-    """The brightness of bare paper at each pixel: flattens shadows and vignetting.
-
-    A grey closing wider than any pen stroke replaces ink with the paper around
-    it; smoothing that gives the illumination field.
-    """
-    window = max(15, min(grey.shape) // 6)
-    step = max(1, min(grey.shape) // 200)  # work small: illumination varies slowly
-    small = grey[::step, ::step]
-    paper = ndimage.grey_closing(small, size=max(3, window // step))
-    paper = gaussian(paper, sigma=max(1.0, window / step / 2), preserve_range=True)
-    if step > 1:
-        paper = np.kron(paper, np.ones((step, step)))[: grey.shape[0], : grey.shape[1]]
-    return np.maximum(paper, 0.05)
 
 
 def remove_specks(mask: np.ndarray) -> np.ndarray:
@@ -339,7 +467,7 @@ def _gap(a: slice, b: slice) -> int:
 
 def load_ink(path: Path, reduce: float = 1.0) -> np.ndarray:
     """The cropped ink mask of one sample image; a blank image is an error."""
-    mask = binarize(read_grey(path, reduce))
+    mask = binarize(remove_ruling(read_grey(path, reduce), path))
     box = bitmap.ink_bbox(mask)
     if box is None:
         raise GlyphgenError(f"{path}: no ink found; the image looks blank.")
@@ -374,9 +502,9 @@ def place_samples(inks: Inks, reference: dict[str, np.ndarray], canvas: Canvas, 
 
 def place_in_boxes(inks: Inks, ref_boxes: dict[str, Box | None], canvas: Canvas, scale: float | None = None) -> SampleSet:
     """:func:`place_samples` given the reference glyphs' ink boxes on ``canvas`` (measured once, for many sample sets)."""
+    ref_heights = {char: float(box[1] - box[0]) * canvas.units_per_px for char, box in ref_boxes.items() if box}
+    ink_heights = {char: float(ink.shape[0]) for char, (_, ink) in inks.items()}
     if scale is None:
-        ref_heights = {char: float(box[1] - box[0]) * canvas.units_per_px for char, box in ref_boxes.items() if box}
-        ink_heights = {char: float(ink.shape[0]) for char, (_, ink) in inks.items()}
         scale = bitmap.median_height_ratio(ref_heights, ink_heights)  # font units per source pixel
 
     tolerance = 0.04 * canvas.px_per_em
@@ -394,19 +522,66 @@ def place_in_boxes(inks: Inks, ref_boxes: dict[str, Box | None], canvas: Canvas,
         col = (left + right) / 2 - width_px / 2
         x0, y0 = canvas.to_units(col, row)
         samples[char] = Sample(char, path, ink, scale, float(x0), float(y0))
-    return SampleSet(samples, scale)
+    return SampleSet(samples, scale, off_scale(ref_heights, ink_heights, scale))
+
+
+def off_scale(ref_heights: dict[str, float], ink_heights: dict[str, float], scale: float) -> dict[str, float]:
+    """Glyphs whose ink is HEIGHT_DISAGREEMENT times taller or shorter than ``scale`` predicts: char -> drawn / predicted.
+
+    Only glyphs whose reference is tall enough to measure well are judged (as
+    in :func:`bitmap.median_height_ratio`): a dash drawn twice as thick is no outlier.
+    """
+    judged = [char for char in ink_heights if ref_heights.get(char, 0) > 0]
+    if not judged:
+        return {}
+    tallest = max(ref_heights[char] for char in judged)
+    factors = {char: ink_heights[char] * scale / ref_heights[char] for char in judged if ref_heights[char] >= 0.4 * tallest}
+    return {char: factor for char, factor in factors.items() if max(factor, 1 / factor) > HEIGHT_DISAGREEMENT}
 
 
 def read_inks(folder: Path, charset: Charset, progress: Progress = Progress()) -> Inks:
-    """Find, read and clean every sample image in ``folder``: its ink, cropped."""
-    files = find_sample_files(Path(folder), charset)
-    reduce = reduction_for(files.values())
+    """Find, read and clean every sample image in ``folder``: its ink, cropped.
+
+    Too few samples to place them are refused; too few to be useful, or none
+    of a kind of shape the script names, get a note (see :func:`check_coverage`).
+    """
+    files = find_sample_files(Path(folder), charset, progress)
+    reductions = reductions_for(files.values(), progress)
     inks = {}
     with progress.stage("read", total=len(files)):
         for char, path in files.items():
-            inks[char] = (path, load_ink(path, reduce))
+            inks[char] = (path, load_ink(path, reductions[path]))
             progress.advance()
+    check_coverage(tuple(inks), Path(folder), charset, progress)
     return inks
+
+
+def check_coverage(chars: tuple[str, ...], folder: Path, charset: Charset, progress: Progress = Progress()) -> None:
+    """Refuse fewer than MIN_SAMPLES samples; note fewer than USEFUL_SAMPLES, and the script's kinds of shape none of them shows."""
+    recommended = charset.script.recommended_samples
+    if len(chars) < MIN_SAMPLES:
+        raise GlyphgenError(
+            f"{folder}: {_count(len(chars), 'sample')} {'is' if len(chars) == 1 else 'are'} too few to build a font from; "
+            f"write at least {MIN_SAMPLES}, ideally these {len(recommended)}: {recommended}."
+        )
+    groups = [(name, members) for name, members in charset.script.shape_groups if any(char in charset for char in members)]
+    missing = [f"{name} ({_examples(members)})" for name, members in groups if not set(members) & set(chars)]
+    if len(chars) < USEFUL_SAMPLES:
+        shapes = f", and none of them shows {_either(missing)} shapes" if missing else ""
+        progress.note(
+            f"{folder}: only {_count(len(chars), 'sample')}{shapes}, so the font will follow the reference more than your hand; "
+            f"{len(recommended)} are recommended: {recommended}."
+        )
+    elif missing:
+        progress.note(f"{folder}: none of the {len(chars)} samples shows {_either(missing)} shapes, so those will follow the reference more than your hand.")
+
+
+def _examples(members: str, most: int = 4) -> str:
+    return " ".join(members[:most]) + (" …" if len(members) > most else "")
+
+
+def _either(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
 
 def place_inks(inks: Inks, reference_path: Path, canvas: Canvas, scale: float | None = None) -> SampleSet:
@@ -418,5 +593,12 @@ def place_inks(inks: Inks, reference_path: Path, canvas: Canvas, scale: float | 
 
 
 def load_samples(folder: Path, charset: Charset, reference_path: Path, canvas: Canvas, progress: Progress = Progress()) -> SampleSet:
-    """Find, read, clean and place every sample image in ``folder``."""
-    return place_inks(read_inks(folder, charset, progress), reference_path, canvas)
+    """Find, read, clean and place every sample image in ``folder``; a glyph far off the set's scale is named in a note."""
+    samples = place_inks(read_inks(folder, charset, progress), reference_path, canvas)
+    for char, factor in samples.off_scale.items():
+        size = f"{factor:.1f} times larger" if factor > 1 else f"{1 / factor:.1f} times smaller"
+        progress.note(
+            f"{samples.samples[char].path}: the ink of {describe(char)} is {size} than the other samples' scale predicts "
+            "(a different zoom or crop, or the wrong character?); it is placed at that size."
+        )
+    return samples

@@ -92,6 +92,9 @@ class Script:
     vocabulary: Vocabulary
     metrics: VerticalMetrics  # fontbuild measures these; a font with none of them is measured on all its ink
     corpus: CorpusRules
+    # Kinds of shape a sample set should show, each (name, its characters): a set with no sample of
+    # one is told so (glyphgen.samples.check_coverage). A script without them gets only the count check.
+    shape_groups: tuple[tuple[str, str], ...] = ()
 
     def reference_font(self) -> Path:
         """The bundled font whose glyphs are the content (the letterforms) a backend restyles."""
@@ -129,6 +132,15 @@ LATIN = Script(
         debian_packages=_LATIN_DEBIAN_PACKAGES,
         lowercase="acemnorsuvwxz",
         uppercase="ACEMNORSUVWXZ",
+    ),
+    shape_groups=(
+        ("round", "oOcCeQGa"),
+        ("straight", "liHILTEFn"),
+        ("diagonal", "vwAVWxXkKMNyzZ"),
+        ("ascender", "bdhklft"),
+        ("descender", "gpyqj"),
+        ("capital", "ABCDEFGHIJKLMNOPQRSTUVWXYZ"),
+        ("digit", "0123456789"),
     ),
 )
 

@@ -170,3 +170,51 @@ def photograph(font: ImageFont.FreeTypeFont, ch: str, rng: np.random.Generator) 
     out.save(buf, "JPEG", quality=int(rng.integers(66, 75)), subsampling=2)
     buf.seek(0)
     return Image.open(buf).convert("RGB")  # decoded JPEG, stored as 8-bit RGB PNG
+
+
+# Printed ruling colours (8-bit RGB): pale blue lines, grey lines, a red margin.
+BLUE_RULING = (125, 165, 225)
+GREY_RULING = (110, 110, 110)
+RED_MARGIN = (225, 70, 70)
+
+
+def rule(
+    image: Image.Image,
+    spacing: float,
+    *,
+    thickness: float = 2.0,
+    colour: tuple[int, int, int] = BLUE_RULING,
+    tilt_deg: float = 0.0,
+    phase: float = 0.0,
+    squared: bool = False,
+    margin_at: float | None = None,
+    margin_colour: tuple[int, int, int] = RED_MARGIN,
+) -> Image.Image:
+    """``image`` as if written on ruled paper: lines every ``spacing`` px under the ink (8-bit RGB).
+
+    Lines run ``tilt_deg`` off horizontal (a phone held not quite square), the
+    first ``phase`` px below the image's centre line; ``squared`` adds columns
+    at the same spacing, ``margin_at`` a margin line at that column (measured
+    at the centre row). Printed ink filters the light like the pen's ink, so
+    the two multiply: ink over a line stays as dark as it was, or darker.
+    """
+    rgb = np.asarray(image.convert("RGB"), dtype=float)
+    height, width = rgb.shape[:2]
+    rows, cols = np.mgrid[0:height, 0:width].astype(float)
+    angle = math.radians(tilt_deg)
+    across = (rows - height / 2) * math.cos(angle) - (cols - width / 2) * math.sin(angle)  # distance across the rows' lines
+    along = (cols - width / 2) * math.cos(angle) + (rows - height / 2) * math.sin(angle)  # distance across the columns' lines
+
+    def coverage(distance: np.ndarray) -> np.ndarray:
+        soft = 0.75  # px of edge blur, like the optics that blur the pen's strokes
+        return np.clip((thickness / 2 + soft - np.abs(distance)) / (2 * soft), 0.0, 1.0)
+
+    def print_lines(cover: np.ndarray, ink: tuple[int, int, int]) -> None:
+        rgb[...] *= 1.0 - cover[..., None] * (1.0 - np.asarray(ink, dtype=float) / 255.0)
+
+    print_lines(coverage((across - phase + spacing / 2) % spacing - spacing / 2), colour)
+    if squared:
+        print_lines(coverage((along - phase + spacing / 2) % spacing - spacing / 2), colour)
+    if margin_at is not None:
+        print_lines(coverage(along - (margin_at - width / 2)), margin_colour)
+    return Image.fromarray(np.clip(np.rint(rgb), 0, 255).astype(np.uint8), "RGB")

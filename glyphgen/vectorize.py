@@ -12,13 +12,20 @@ An outline is a list of closed contours in the coordinates of the traced
 bitmap (x = column, y = row, pixel edges on integers). Each contour is a list of
 segments: ``("L", p)`` a line to p, ``("C", c1, c2, p)`` a cubic to p; it starts
 at the end point of its last segment.
+
+The pure-Python port does potrace's float arithmetic in Python, which raises
+where C computes on with NaN or infinity (a square root of a value that rounds
+below zero, a division by a difference that rounds to zero). :func:`trace_mask`
+therefore never lets one glyph's rounding accident stop a build: it retries
+with less of that arithmetic and, last, traces the exact pixel edges, which
+need none (see :func:`_trace_robustly`).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -123,13 +130,134 @@ def _pick_tracer() -> tuple[str, Callable[[np.ndarray, TraceParams], Outline]]:
 
 TRACER_NAME, _trace = _pick_tracer()
 
+# What potracer's arithmetic raises where C potrace would carry a NaN or an
+# infinity: ValueError ("math domain error", math.sqrt of a value a hair below
+# zero in opti_penalty or penalty3), ZeroDivisionError and OverflowError (both
+# ArithmeticError). Anything else -- IndexError, TypeError, ... -- is a bug, in
+# the port or here, and must surface rather than be traced around.
+TRACER_ARITHMETIC_ERRORS = (ValueError, ArithmeticError)
+
 
 def trace_mask(mask: np.ndarray, params: TraceParams = TraceParams()) -> Outline:
-    """Trace a boolean ink mask (True = ink) into contours in pixel coordinates."""
+    """Trace a boolean ink mask (True = ink) into contours in pixel coordinates.
+
+    Only specks of at most ``params.turdsize`` pixels are dropped: any mask
+    with more ink in one (4-connected) piece gives at least one contour.
+    """
     mask = np.asarray(mask, dtype=bool)
     if not mask.any():
         return []
-    return _trace(mask, params)
+    return _trace_robustly(mask, params)
+
+
+def _trace_robustly(mask: np.ndarray, params: TraceParams) -> Outline:
+    """The tracer's outline, or the closest one that survives its arithmetic errors.
+
+    Each step exists because the one before can fail on some bitmap:
+
+    1. the tracer as asked;
+    2. without curve optimisation: opti_penalty, where the reported
+       ``math.sqrt`` of a negative lives, only runs for it. Same corners and
+       curves, just not merged, so more points;
+    3. the same pixels on a lattice twice as fine (each pixel a 2x2 block), still
+       without optimisation: the shape is identical, but every sum, slope and
+       penalty of the polygon stage (``penalty3``'s own square root) is computed
+       from different numbers, so a rounding accident does not repeat;
+    4. the exact pixel edges as straight lines: integer arithmetic only, so it
+       cannot fail, and it is the mask itself (a staircase on diagonals).
+
+    ``alphamax`` 0 (all corners) is not a step: by the time it matters every
+    failing computation of steps 2 and 3 has run. Nor is smoothing the mask:
+    it changes the shape and erases one-pixel strokes.
+    """
+    attempts = (
+        lambda: _trace(mask, params),
+        lambda: _trace(mask, replace(params, opticurve=False)),
+        lambda: _trace_on_finer_lattice(mask, replace(params, opticurve=False)),
+    )
+    for attempt in attempts:
+        try:
+            return attempt()
+        except TRACER_ARITHMETIC_ERRORS:
+            continue
+    return pixel_edge_outline(mask, params.turdsize)
+
+
+def _trace_on_finer_lattice(mask: np.ndarray, params: TraceParams) -> Outline:
+    finer = np.repeat(np.repeat(mask, 2, axis=0), 2, axis=1)
+    # A speck's area grows 4x with the lattice; so does the limit, to drop the same specks.
+    outline = _trace(finer, replace(params, turdsize=4 * params.turdsize))
+    return transform_outline(outline, lambda x, y: (x / 2, y / 2))
+
+
+# Unit steps along pixel edges, and the step a left turn leads to (y points down).
+_LEFT_TURN = {(1, 0): (0, -1), (0, -1): (-1, 0), (-1, 0): (0, 1), (0, 1): (1, 0)}
+_Corner = tuple[int, int]
+_Edge = tuple[_Corner, _Corner]  # start corner, unit step
+
+
+def pixel_edge_outline(mask: np.ndarray, turdsize: int = TraceParams.turdsize) -> Outline:
+    """The boundary of the ink along pixel edges, as straight-line contours.
+
+    Oriented like potrace's outlines (outer contours of positive area in
+    x-right, y-down coordinates, holes negative), and dropping the same specks
+    and holes of at most ``turdsize`` pixels. Ink pixels that touch only at a
+    corner are joined there, as potrace's minority turn policy joins a thin
+    diagonal stroke (a contour may touch itself at such a corner).
+    """
+    steps_from = _boundary_edges(np.asarray(mask, dtype=bool))
+    edges = [(corner, step) for corner, steps in steps_from.items() for step in steps]
+    unvisited = set(edges)
+    outline: Outline = []
+    for edge in edges:
+        if edge in unvisited:
+            corners = _walk_loop(edge, steps_from, unvisited)
+            if abs(_signed_area(corners)) > turdsize:
+                outline.append([("L", (float(x), float(y))) for x, y in corners])
+    return outline
+
+
+def _boundary_edges(mask: np.ndarray) -> dict[_Corner, list[_Corner]]:
+    """Unit steps between ink and paper, ink on their right, keyed by start corner."""
+    padded = np.pad(mask, 1)
+    ink = padded[1:-1, 1:-1]
+    sides = (
+        (padded[:-2, 1:-1], (0, 0), (1, 0)),  # paper above: the top edge, rightwards
+        (padded[1:-1, 2:], (1, 0), (0, 1)),  # paper to the right: the right edge, downwards
+        (padded[2:, 1:-1], (1, 1), (-1, 0)),  # paper below: the bottom edge, leftwards
+        (padded[1:-1, :-2], (0, 1), (0, -1)),  # paper to the left: the left edge, upwards
+    )
+    steps_from: dict[_Corner, list[_Corner]] = {}
+    for neighbour, (dx, dy), step in sides:
+        rows, cols = np.nonzero(ink & ~neighbour)
+        for x, y in zip((cols + dx).tolist(), (rows + dy).tolist()):
+            steps_from.setdefault((x, y), []).append(step)
+    return steps_from
+
+
+def _walk_loop(first: _Edge, steps_from: dict[_Corner, list[_Corner]], unvisited: set[_Edge]) -> list[_Corner]:
+    """Follow the loop through edge ``first``, marking its edges visited; return its corners."""
+    corners: list[_Corner] = []
+    edge = first
+    while True:
+        unvisited.discard(edge)
+        (x, y), step = edge
+        corner = (x + step[0], y + step[1])
+        steps = steps_from[corner]
+        # Two ways on only where ink pixels touch diagonally. Turning left crosses to the other
+        # pixel, so a one-pixel diagonal stroke stays one contour instead of specks to drop.
+        # A fixed rule makes each edge's successor unique: every walk comes back to its start.
+        turn = _LEFT_TURN[step] if len(steps) > 1 else steps[0]
+        if turn != step:
+            corners.append(corner)
+        edge = (corner, turn)
+        if edge == first:
+            return corners
+
+
+def _signed_area(corners: list[_Corner]) -> float:
+    xs, ys = np.array(corners, dtype=float).T
+    return float(np.dot(xs, np.roll(ys, -1)) - np.dot(np.roll(xs, -1), ys)) / 2
 
 
 def trace_bitmap(image: np.ndarray, upsample: int, params: TraceParams = TraceParams()) -> tuple[Outline, np.ndarray]:

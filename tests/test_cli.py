@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
+
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -9,11 +14,12 @@ from fontTools import subset
 from fontTools.ttLib import TTFont
 from PIL import Image
 
-from glyphgen import backends, bitmap
+from glyphgen import backends, bitmap, outputs
 from glyphgen.backends.retrieval import RetrievalBackend
 from glyphgen.canvas import Canvas
 from glyphgen.charset import get_charset
 from glyphgen.cli.main import main
+from glyphgen.errors import GlyphgenError
 from glyphgen.render import render_glyphs
 from glyphgen.samples import load_samples
 from glyphgen.validate import sanitize
@@ -99,7 +105,9 @@ def test_a_reference_font_without_the_charset(tmp_path, demo_folder, reference):
         (["--backend", "nope"], ["--backend 'nope'", "retrieval"]),
         (["--set", "k"], ["--set 'k'", "KEY=VALUE"]),
         (["--set", "colour=red"], ["unknown setting 'colour'"]),
-        (["--version", "one"], ["--version 'one'"]),
+        (["--font-version", "one"], ["--font-version 'one'"]),
+        (["--seed", "99999999999999999999"], ["--seed", "0<=x<=4294967295"]),
+        (["--seed", "-1"], ["--seed"]),
     ],
 )
 def test_bad_options_get_one_sentence(tmp_path, demo_folder, extra, fragments):
@@ -135,3 +143,73 @@ def test_an_output_folder_that_cannot_be_made(tmp_path, demo_folder):
     blocker.write_text("not a folder")
     result = run("build", "--samples", demo_folder, "--out", blocker / "fonts")
     assert_one_sentence_error(result, "cannot write there")
+
+
+def test_the_samples_folder_cannot_be_the_output(tmp_path, write_samples):
+    samples = write_samples(tmp_path / "s", "ABC")
+    before = sorted(p.name for p in samples.iterdir())
+    result = run("build", "--samples", samples, "--out", tmp_path / "s" / ".." / "s", "--backend", "retrieval")
+    assert_one_sentence_error(result, "--out", "is the --samples folder")
+    assert sorted(p.name for p in samples.iterdir()) == before
+
+
+def test_the_old_version_option_still_names_the_font_version(tmp_path, demo_folder, monkeypatch):
+    """`build --version` was renamed --font-version (glyphgen --version is glyphgen's own); the old spelling works, with a note."""
+    from glyphgen import pipeline
+
+    seen = {}
+
+    def fake_build(options, progress):
+        seen["version"] = options.info.version
+        raise GlyphgenError("stopped here")
+
+    monkeypatch.setattr(pipeline, "build_font", fake_build)
+    result = run("build", "--samples", demo_folder, "--out", tmp_path / "o", "--version", "2.5")
+    assert seen["version"] == "2.5"
+    assert "now `build --font-version`" in result.stderr
+    run("build", "--samples", demo_folder, "--out", tmp_path / "o", "--font-version", "3.1")
+    assert seen["version"] == "3.1"
+
+
+def test_sigterm_during_the_write_leaves_no_scratch_files(tmp_path):
+    """SIGTERM unwinds like Ctrl-C: the half-written files of write_all are removed, the exit status is 143."""
+    script = f"""
+import os, signal
+from pathlib import Path
+from glyphgen import outputs
+outputs.exit_cleanly_on_sigterm()
+real_replace = os.replace
+def killed_while_renaming(source, target):
+    os.kill(os.getpid(), signal.SIGTERM)
+    real_replace(source, target)
+os.replace = killed_while_renaming
+out = Path({str(tmp_path / "out")!r})
+outputs.write_all({{"a": out / "A.ttf", "b": out / "A.otf"}}, {{"a": b"ttf", "b": b"otf"}})
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == outputs.SIGTERM_EXIT, result.stderr
+    assert "Traceback" not in result.stderr
+    assert [p.name for p in (tmp_path / "out").iterdir()] == []
+
+
+def test_a_later_run_removes_scratch_files_a_killed_run_left(tmp_path):
+    out = tmp_path / "fonts"
+    out.mkdir()
+    dead_pid = _a_dead_pid()
+    stale = out / f".Hand-Regular.ttf.{dead_pid}-0123abcd.tmp"
+    fresh = out / f".Hand-Regular.otf.{dead_pid}-89abcdef.tmp"  # just written: maybe another machine's write in progress
+    mine = out / f".Hand-Regular.woff2.{os.getpid()}-0123abcd.tmp"
+    foreign = out / ".notes.tmp"  # not of our naming: never touched
+    for path in (stale, fresh, mine, foreign):
+        path.write_bytes(b"half a font")
+    old = time.time() - 2 * outputs.STALE_AFTER_SECONDS
+    for path in (stale, mine, foreign):
+        os.utime(path, (old, old))
+    outputs.check_output_folder(out, force=False, is_output=lambda p: p.suffix == ".ttf")
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in (fresh, mine, foreign))
+
+
+def _a_dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid

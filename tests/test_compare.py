@@ -64,9 +64,21 @@ class SlowBackend(SpyBackend):
         return FitReport(0.5, "slow")
 
 
+class HungryBackend(SpyBackend):
+    """Holds 300 MiB while it fits, as a large model would."""
+
+    name = "hungry"
+
+    def fit(self, task, *, progress=None):
+        held = np.ones(300 * 2**20, dtype=np.uint8)  # ones, not zeros: the pages must really be touched
+        time.sleep(0.1)  # long enough for the 10 ms sampler to see it
+        del held
+        return super().fit(task, progress=progress)
+
+
 @pytest.fixture
 def fakes(monkeypatch):
-    for backend in (SpyBackend, BrokenBackend, SlowBackend):
+    for backend in (SpyBackend, BrokenBackend, SlowBackend, HungryBackend):
         monkeypatch.setitem(_REGISTRY, backend.name, backend)
     FOUND.clear()
 
@@ -145,6 +157,14 @@ def test_a_trainable_backend_stops_at_its_budget_with_a_usable_model(hand, refer
     assert time.monotonic() - started < 30
 
 
+def test_each_backend_is_charged_its_own_memory_not_the_whole_process(fakes, hand, reference):
+    cases = holdout_cases(hand, folds=3, reference=reference)[:1]
+    runs = {run.backend: run for run in compare(cases, {"hungry": {}, "spy": {}}, mode="holdout").runs}
+    assert runs["hungry"].own_memory_mib > 250
+    assert runs["spy"].own_memory_mib < 100  # runs after hungry in the same process, which freed its memory
+    assert runs["spy"].peak_memory_mib > runs["spy"].own_memory_mib
+
+
 def test_reports_are_written_parse_and_are_not_overwritten(fakes, hand, reference, tmp_path):
     result = compare(holdout_cases(hand, folds=3, reference=reference), {"spy": {}, REFERENCE: {}}, mode="holdout")
     paths = write_report(result, tmp_path / "out")
@@ -153,6 +173,7 @@ def test_reports_are_written_parse_and_are_not_overwritten(fakes, hand, referenc
     assert data["best"] == "spy" and len(data["glyphs"]) == 2 * len(SAMPLES)
     spy = data["backends"][0]
     assert spy["backend"] == "spy" and 0 <= spy["iou"] <= 1 and spy["fit_seconds"] >= 0 and spy["peak_memory_mib"] > 0
+    assert 0 <= spy["own_memory_mib"] < spy["peak_memory_mib"]  # the backend's own share, not the whole process
     # The spy draws the reference font (Noto Sans), the hand is another font: a pen of its own, but not wildly off.
     assert 0.5 < spy["pen"] < 2 and spy["pen"] == pytest.approx(float(np.median([g["pen"] for g in data["glyphs"] if g["backend"] == "spy"])))
     rows = list(csv.DictReader(io.StringIO(paths["results.csv"].read_text())))

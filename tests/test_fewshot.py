@@ -81,7 +81,7 @@ def test_glyphgen_backends_lists_fewshot_as_the_pretrained_default():
     assert "fewshot" in available_backends()
     result = CliRunner().invoke(main, ["backends"])
     line = next(line for line in result.output.splitlines() if line.startswith("fewshot"))
-    assert "few-shot" in line and "pretrained weights shipped" in line
+    assert "few-shot" in line and "starts from shipped weights" in line and line.endswith("(default)")
     assert int(line.split()[2].replace(",", "")) > 100_000
 
 
@@ -111,7 +111,7 @@ def test_pretraining_on_a_tiny_corpus_exports_a_loadable_model_and_resumes(tmp_p
     "args, fragments",
     [
         (["--set", "nonsense=1"], ["unknown setting 'nonsense'"]),
-        (["--set", "finetune_steps=many"], ["'finetune_steps' must be a int"]),
+        (["--set", "finetune_steps=many"], ["'finetune_steps' must be an integer"]),
         (["--set", "weights=/nonexistent/weights"], ["/nonexistent/weights/config.json: no saved backend here"]),
     ],
 )
@@ -192,7 +192,7 @@ def test_pretraining_grows_a_coarse_model_onto_a_finer_canvas(tmp_path, tiny_cor
     coarse = CliRunner().invoke(main, [*common, "--out", str(tmp_path / "coarse"), "--set", "canvas_size=32", "--set", "patch=2", "--set", "pen_input=false"])
     assert coarse.exit_code == 0, coarse.output
     weights = ["--set", f"weights={tmp_path / 'coarse' / 'model'}", "--set", "canvas_size=64"]
-    refused = CliRunner().invoke(main, [*common, "--out", str(tmp_path / "odd"), *weights, "--set", "patch=3"])
+    refused = CliRunner().invoke(main, [*common, "--out", str(tmp_path / "odd"), *weights, "--set", "patch=8"])
     assert refused.exit_code == 2 and "trained on a 32 px canvas" in refused.stderr
     fine = CliRunner().invoke(main, [*common, "--out", str(tmp_path / "fine"), *weights, "--set", "patch=4"])
     assert fine.exit_code == 0, fine.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 import statistics
 
 import numpy as np
@@ -10,16 +11,19 @@ import pytest
 import ufoLib2
 from fontTools.ttLib import TTFont
 from PIL import Image
+from scipy import ndimage
 from ufo2ft import compileTTF
 
+from glyphgen import bitmap
+from glyphgen.appearance import Appearance, measure_appearance, weight_class
 from glyphgen.canvas import Canvas
 from glyphgen.charset import Charset, get_charset
 from glyphgen.errors import GlyphgenError
-from glyphgen.fontbuild import FontInfo, build_ufo, compile_font, measure_heights, outline_bounds
-from glyphgen.pipeline import compile_and_validate, trace_glyphs
+from glyphgen.fontbuild import FontInfo, build_ufo, compile_font, glyph_heights, measure_heights, outline_bounds
+from glyphgen.pipeline import compile_and_validate, export_canvas, trace_glyphs
 from glyphgen.preview import CELL, COLUMNS, MAX_ROWS, legend, render_preview, shown_chars
 from glyphgen.render import render_glyphs
-from glyphgen.samples import SampleSet
+from glyphgen.samples import SampleSet, load_samples
 from glyphgen.scripts import LATIN
 from glyphgen.validate import direction_problems, sanitize, validate_binaries
 
@@ -183,3 +187,100 @@ def test_a_large_charset_shows_every_sample_and_an_even_spread_of_the_rest():
     # More samples than cells: the samples alone, spread too.
     overflowing = shown_chars(chars, set(chars[:500]), 192)
     assert len(overflowing) == 192 and set(overflowing) <= set(chars[:500]) and overflowing[-1] in chars[490:500]
+
+
+# The style flags describe the outlines, measured on the writer's own glyphs (glyphgen.appearance).
+
+
+def x_height_units(masks, chars, canvas: Canvas) -> float:
+    tops = [bitmap.ink_bbox(mask)[0] for char, mask in zip(chars, masks) if char in LATIN.metrics.x_height]
+    return (canvas.baseline_row - statistics.median(tops)) * canvas.units_per_px
+
+
+@pytest.fixture(scope="module")
+def noto_rendered(reference):
+    """The recommended samples in Noto Sans Regular as ink masks on the export canvas, and its x-height."""
+    canvas = Canvas(64).scaled(512)
+    chars = LATIN.recommended_samples
+    masks = [bitmap.ink_mask(glyph) for glyph in render_glyphs(reference, chars, canvas)]
+    return masks, canvas, x_height_units(masks, chars, canvas)
+
+
+def test_noto_written_as_samples_measures_regular_and_upright(tmp_path, reference, write_samples):
+    canvas = Canvas(64)
+    folder = write_samples(tmp_path / "noto", LATIN.recommended_samples)
+    traced = trace_glyphs(load_samples(folder, get_charset("latin"), reference, canvas), {}, canvas)
+    assert sorted(traced.samples) == sorted(LATIN.recommended_samples) and len(traced.hand_masks()) == len(LATIN.recommended_samples)
+    x_height = glyph_heights(traced.outlines, LATIN.metrics).x_height
+    appearance = measure_appearance(traced.hand_masks(), export_canvas(canvas), x_height)
+    assert 300 <= appearance.weight_class <= 500 and abs(appearance.slant) < 2
+    assert appearance.style_link == "regular" and appearance.italic_angle == 0.0
+
+
+def test_a_heavier_or_finer_pen_moves_the_weight_class(noto_rendered):
+    masks, canvas, x_height = noto_rendered
+    pixels = 0.05 * x_height / canvas.units_per_px  # a tenth of the x-height wider or narrower stems
+    bold = measure_appearance([bitmap.ink_mask(bitmap.offset_stroke(m, pixels)) for m in masks], canvas, x_height)
+    thin = measure_appearance([bitmap.ink_mask(bitmap.offset_stroke(m, -pixels)) for m in masks], canvas, x_height)
+    assert bold.weight_class >= 700 and bold.bold and bold.style_link == "bold"
+    assert thin.weight_class <= 300 and not thin.bold
+    assert [weight_class(ratio) for ratio in (0.0, 0.03, 0.17, 0.26, 0.32, 1.0)] == [100, 100, 400, 700, 900, 900]
+
+
+@pytest.mark.parametrize("degrees", [12.0, -8.0])
+def test_a_sheared_hand_measures_its_slant(noto_rendered, degrees):
+    masks, canvas, x_height = noto_rendered
+    lean = math.tan(math.radians(degrees))  # positive leans right: post.italicAngle is then negative
+    # Each output pixel samples the input shifted back by its height above the baseline.
+    matrix, offset = np.array([[1.0, 0.0], [lean, 1.0]]), np.array([0.0, -lean * canvas.baseline_row])
+    sheared = [ndimage.affine_transform(m.astype(np.float32), matrix, offset, order=1) >= 0.5 for m in masks]
+    appearance = measure_appearance(sheared, canvas, x_height)
+    assert appearance.slant == pytest.approx(-degrees, abs=1.0)
+    assert appearance.italic and appearance.italic_angle == appearance.slant and appearance.style_link == "italic"
+
+
+def test_nothing_to_measure_reads_upright_regular():
+    assert measure_appearance([np.zeros((64, 64), bool)], Canvas(64), 500.0) == Appearance(400, 0.0)
+
+
+@pytest.mark.parametrize(
+    "style, appearance, link, linked_family",
+    [
+        ("Bold Italic", Appearance(700, -12.0), "bold italic", "Test Hand"),
+        ("bold  italic", Appearance(800, -12.0), "bold italic", "Test Hand"),  # the name as linking spells it, any case
+        ("Bold Italic", Appearance(400, 0.0), "regular", "Test Hand Bold Italic"),  # named bold, written with a fine pen
+        ("Regular", Appearance(700, 0.0), "bold", "Test Hand Regular"),  # named regular, written with a marker
+        ("Light", Appearance(300, 3.0), "regular", "Test Hand Light"),  # a lean within the wobble is upright
+        ("Italic", Appearance(400, 9.0), "italic", "Test Hand"),  # a back-slanted hand is italic too
+    ],
+)
+def test_style_linking_follows_what_was_measured(built, style, appearance, link, linked_family):
+    traced, _, _ = built
+    ufo, _ = build_ufo(traced.outlines, CHARSET, FontInfo(family="Test Hand", style=style), appearance)
+    info = ufo.info
+    assert (info.styleMapStyleName, info.styleMapFamilyName) == (link, linked_family)
+    assert info.styleName == style  # the typographic style keeps the user's words
+    assert info.openTypeOS2WeightClass == appearance.weight_class and info.italicAngle == appearance.italic_angle
+
+
+@pytest.mark.parametrize(
+    "appearance, selection, mac_style, names",
+    [
+        (Appearance(700, -12.0), (1 << 0) | (1 << 5), 0b11, ("Test Hand", "Bold Italic")),
+        (Appearance(400, 0.0), 1 << 6, 0, ("Test Hand Bold Italic", "Regular")),
+    ],
+)
+def test_the_compiled_flags_agree_with_the_measurement_not_the_name(built, appearance, selection, mac_style, names):
+    traced, _, _ = built
+    ufo, _ = build_ufo(traced.outlines, CHARSET, FontInfo(family="Test Hand", style="Bold Italic"), appearance)
+    for kind, data in compile_font(ufo).items():
+        font = TTFont(io.BytesIO(data))
+        os2, name = font["OS/2"], font["name"]
+        assert os2.usWeightClass == appearance.weight_class, kind
+        assert os2.fsSelection & 0b1100001 == selection and font["head"].macStyle == mac_style
+        assert font["post"].italicAngle == appearance.italic_angle
+        assert (name.getDebugName(1), name.getDebugName(2)) == names
+        assert (name.getDebugName(16) or names[0], name.getDebugName(17) or names[1]) == ("Test Hand", "Bold Italic")
+        hhea = font["hhea"]
+        slope = math.degrees(math.atan2(-hhea.caretSlopeRun, hhea.caretSlopeRise))
+        assert slope == pytest.approx(appearance.italic_angle, abs=0.5)

@@ -17,6 +17,7 @@ import importlib
 import pkgutil
 from importlib.metadata import entry_points
 
+from .. import DEFAULT_BACKEND
 from ..errors import GlyphgenError
 from .base import Backend, BackendConfig, FewShotTask, FitReport
 
@@ -60,6 +61,11 @@ def get_backend(name: str) -> type[Backend]:
         raise GlyphgenError(f"--backend {name!r}: no such backend; choose one of: {', '.join(backends)}.") from None
 
 
+def starts_from_shipped_weights(cls: type[Backend]) -> bool:
+    """Whether a build with this backend's default settings starts from weights shipped in the package."""
+    return cls.ships_weights and getattr(cls.config_class(), "weights", None) == "bundled"
+
+
 def _import_builtin_backends() -> None:
     """Import every module of this package: the built-in backends register themselves."""
     for module in pkgutil.iter_modules(__path__):
@@ -68,4 +74,14 @@ def _import_builtin_backends() -> None:
 
 _import_builtin_backends()
 
-__all__ = ["Backend", "BackendConfig", "FewShotTask", "FitReport", "available_backends", "get_backend", "register_backend"]
+__all__ = [
+    "DEFAULT_BACKEND",
+    "Backend",
+    "BackendConfig",
+    "FewShotTask",
+    "FitReport",
+    "available_backends",
+    "get_backend",
+    "register_backend",
+    "starts_from_shipped_weights",
+]

@@ -29,7 +29,7 @@ from ..canvas import Canvas
 from ..errors import GlyphgenError
 from ..progress import Progress
 from ..scripts import LATIN, Script
-from ..settings import Settings
+from ..settings import CANVAS_SIZES, SEED, Settings
 
 
 @dataclass
@@ -38,6 +38,8 @@ class BackendConfig(Settings):
 
     seed: int = 0
     canvas_size: int = 128  # the model's canvas in pixels: its one size setting; outlines are traced larger
+
+    LIMITS = {"seed": SEED, "canvas_size": CANVAS_SIZES}
 
 
 @dataclass

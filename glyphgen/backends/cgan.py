@@ -25,6 +25,7 @@ from ..nn import ConditionalUNet, PatchGAN
 from ..nn.adversarial import generator_loss
 from ..nn.configured import ConfiguredModule
 from ..scripts import get_script
+from ..settings import AT_LEAST_ONE
 from . import register_backend
 from .translation import Pairs, TranslationBackend, TranslationConfig, adam
 
@@ -35,6 +36,8 @@ class CGANConfig(TranslationConfig):
     embedding_dim: int = 16
     l1_weight: float = 10.0
     discriminator_width: int = 32
+
+    LIMITS = {"embedding_dim": AT_LEAST_ONE, "discriminator_width": AT_LEAST_ONE}  # noise_dim 0: a generator without noise
 
 
 class ConditionalGAN(ConfiguredModule):

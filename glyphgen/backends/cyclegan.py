@@ -28,6 +28,7 @@ from torch import nn
 from ..nn import PatchGAN, UNet
 from ..nn.adversarial import discriminator_loss, generator_loss
 from ..nn.configured import ConfiguredModule
+from ..settings import AT_LEAST_ONE
 from . import register_backend
 from .translation import Pairs, TranslationBackend, TranslationConfig, adam
 
@@ -41,6 +42,8 @@ class CycleGANConfig(TranslationConfig):
     # From scratch by default: the shipped pretrained start scored lower (IoU 0.485 vs 0.515 on
     # 2 validation fonts); `--set weights=bundled` uses it.
     weights: str = "none"
+
+    LIMITS = {"discriminator_width": AT_LEAST_ONE}
 
 
 class CycleGAN(ConfiguredModule):

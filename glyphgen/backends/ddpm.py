@@ -14,7 +14,8 @@ one font.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +28,7 @@ from ..errors import GlyphgenError
 from ..nn import ConditionalUNet
 from ..nn.blocks import sinusoidal_embedding
 from ..nn.configured import ConfiguredModule
+from ..settings import AT_LEAST_ONE, Limit
 from . import register_backend
 from .translation import Pairs, TranslationBackend, TranslationConfig
 
@@ -45,6 +47,24 @@ class DDPMConfig(TranslationConfig):
     sample_steps: int = 25  # DDIM jumps
     time_dim: int = 64
     style_dim: int = 32
+
+    # Papers diffuse in 1000 to 4000 steps: a schedule far longer is no finer, only slower to sample and to hold.
+    LIMITS = {"diffusion_steps": Limit(1, 100_000), "sample_steps": AT_LEAST_ONE, "time_dim": Limit(2), "style_dim": AT_LEAST_ONE}
+    CHOICES = {"schedule": SCHEDULES, "sampler": SAMPLERS}
+
+    def conflicts(self) -> Iterator[str]:
+        yield from super().conflicts()
+        if self.time_dim % 2:
+            yield f"setting 'time_dim' must be even (the time step is embedded as pairs of sines and cosines), not {self.time_dim}"
+        if self.schedule == "linear" and not self._linear_keeps_glyph(self.diffusion_steps):
+            least = next(steps for steps in itertools.count(self.diffusion_steps + 1) if self._linear_keeps_glyph(steps))
+            why = "with fewer, each step adds more noise and the last all of it"
+            yield f"setting 'diffusion_steps' must be at least {least} for the linear schedule ({why}), not {self.diffusion_steps}"
+
+    @staticmethod
+    def _linear_keeps_glyph(steps: int) -> bool:
+        """Whether every step of a linear schedule this long keeps some of the glyph (a step of beta 1 or more keeps none)."""
+        return bool(NoiseSchedule.linear(steps).betas.max() < 1)
 
 
 class Denoiser(ConfiguredModule):

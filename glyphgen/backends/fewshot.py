@@ -18,7 +18,7 @@ half the canvas and then grown onto the whole (:func:`glyphgen.nn.fewshot.enlarg
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ from .. import metrics
 from ..errors import GlyphgenError
 from ..nn.fewshot import FewShotGenerator, enlarged
 from ..progress import Progress
+from ..settings import ABOVE_ZERO, AT_LEAST_ONE
 from ..training import StepFunction, Trainer, evaluation
 from . import register_backend
 from .base import FewShotTask
@@ -69,6 +70,19 @@ class FewShotConfig(LearnedConfig):
     targets: int = 12
 
     NOT_IN_RUN_IDENTITY = (*LearnedConfig.NOT_IN_RUN_IDENTITY, "style_steps", "style_lr", "keep_ink_mass")  # build-time settings
+    # An episode needs a sample to read the style from and a target to draw.
+    LIMITS = {
+        "widths": AT_LEAST_ONE, "style_dim": AT_LEAST_ONE, "heads": AT_LEAST_ONE, "patch": AT_LEAST_ONE, "style_lr": ABOVE_ZERO,
+        "batch_fonts": AT_LEAST_ONE, "samples_min": AT_LEAST_ONE, "samples_max": AT_LEAST_ONE, "targets": AT_LEAST_ONE,
+    }  # fmt: skip
+
+    def conflicts(self) -> Iterator[str]:
+        yield from super().conflicts()
+        yield from self.canvas_conflicts(self.widths, self.patch)
+        if self.widths[-1] % self.heads:  # the attention splits the coarsest features' channels among its heads
+            yield f"setting 'heads' must divide the last of widths ({self.widths[-1]}), not {self.heads}"
+        if self.samples_min > self.samples_max:
+            yield f"setting 'samples_min' ({self.samples_min}) must not be above samples_max ({self.samples_max})"
 
 
 BOOK_PEN = 1 / 16  # a regular text face's stem, as a fraction of the canvas side

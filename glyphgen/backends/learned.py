@@ -27,7 +27,7 @@ import hashlib
 import inspect
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, ClassVar
@@ -44,6 +44,7 @@ from ..progress import Progress
 from ..render import render_glyphs
 from ..resources import bundled_weights
 from ..scripts import LATIN, get_script
+from ..settings import ABOVE_ZERO, AT_LEAST_ONE, DECAY
 from ..training import (
     WEIGHTS_FILE,
     Stage,
@@ -79,8 +80,18 @@ class LearnedConfig(BackendConfig):
     checkpoint_every: int = 250
 
     RENAMED = {"steps": "finetune_steps (training on your samples) or pretrain_steps (on the corpus)", "lr": "finetune_lr or pretrain_lr"}
+    # A pretraining run of no steps would export no model; a checkpoint every 0 steps divides by zero.
+    LIMITS = {"finetune_lr": ABOVE_ZERO, "pretrain_lr": ABOVE_ZERO, "pretrain_steps": AT_LEAST_ONE, "ema_decay": DECAY, "checkpoint_every": AT_LEAST_ONE}
     # Settings a resumed run may change: it may run longer, elsewhere, checkpoint more often.
     NOT_IN_RUN_IDENTITY: ClassVar[tuple[str, ...]] = ("pretrain_steps", "finetune_steps", "device", "checkpoint_every", "weights")
+
+    def canvas_conflicts(self, widths: Sequence[int], patch: int = 1) -> Iterator[str]:
+        """The canvas, cut into ``patch``-pixel cells, is halved once per width after the first, and the
+        skips of a U-Net meet only if every halving is even (else the network fails on its first glyph)."""
+        step = patch * 2 ** (len(widths) - 1)
+        if self.canvas_size % step:
+            made_of = f"patch {patch} and {len(widths)} widths" if patch > 1 else f"{len(widths)} widths"
+            yield f"setting 'canvas_size' must be a multiple of {step} for {made_of} (each width after the first halves the canvas), not {self.canvas_size}"
 
 
 class LearnedBackend(Backend, abc.ABC):

@@ -18,6 +18,7 @@ import torch
 from ..nn import PatchGAN, UNet
 from ..nn.adversarial import generator_loss
 from ..nn.configured import ConfiguredModule
+from ..settings import AT_LEAST_ONE
 from . import register_backend
 from .translation import Pairs, TranslationBackend, TranslationConfig, adam
 
@@ -26,6 +27,8 @@ from .translation import Pairs, TranslationBackend, TranslationConfig, adam
 class Pix2PixConfig(TranslationConfig):
     l1_weight: float = 100.0
     discriminator_width: int = 32
+
+    LIMITS = {"discriminator_width": AT_LEAST_ONE}
 
 
 class Pix2Pix(ConfiguredModule):

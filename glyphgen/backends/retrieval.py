@@ -29,6 +29,7 @@ from ..errors import GlyphgenError
 from ..progress import Progress
 from ..render import missing_chars, render_glyphs
 from ..resources import library_fonts
+from ..settings import AT_LEAST_ONE
 from . import register_backend
 from .base import Backend, BackendConfig, FewShotTask, FitReport
 
@@ -42,6 +43,8 @@ class RetrievalConfig(BackendConfig):
     k: int = 1  # blend the k nearest fonts (1 = the nearest alone)
     library: str = ""  # folder of TTF/OTF files; empty = the bundled library
     match_weight: bool = True  # grow or thin strokes to the samples' pen width
+
+    LIMITS = {"k": AT_LEAST_ONE}
 
 
 @dataclass

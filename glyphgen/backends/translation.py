@@ -23,7 +23,7 @@ training loops live here, and the rest in :class:`~glyphgen.backends.learned.Lea
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +35,7 @@ from torch.nn import functional as F
 from ..errors import GlyphgenError
 from ..nn.adversarial import discriminator_loss
 from ..progress import Progress
+from ..settings import AT_LEAST_ONE
 from ..training import StepFunction, Trainer, evaluation
 from .base import FewShotTask
 from .learned import Drawer, LearnedBackend, LearnedConfig
@@ -55,6 +56,11 @@ class TranslationConfig(LearnedConfig):
     ema_decay: float = 0.99  # a horizon of ~100 steps: runs here are hundreds of steps long
 
     RENAMED = {**LearnedConfig.RENAMED, "batch_size": "finetune_batch_size"}
+    LIMITS = {"finetune_batch_size": AT_LEAST_ONE, "pretrain_batch_size": AT_LEAST_ONE, "widths": AT_LEAST_ONE}
+
+    def conflicts(self) -> Iterator[str]:
+        yield from super().conflicts()
+        yield from self.canvas_conflicts(self.widths)
 
 
 @dataclass

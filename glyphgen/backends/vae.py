@@ -22,6 +22,7 @@ from torch.nn import functional as F
 
 from ..nn import ConditionalUNet, GlyphEncoder
 from ..nn.configured import ConfiguredModule
+from ..settings import AT_LEAST_ONE
 from . import register_backend
 from .translation import Pairs, TranslationBackend, TranslationConfig
 
@@ -32,6 +33,8 @@ class VAEConfig(TranslationConfig):
     kl_weight: float = 1.0
     finetune_lr: float = 1e-3
     pretrain_lr: float = 1e-3
+
+    LIMITS = {"latent_dim": AT_LEAST_ONE}
 
 
 class ConditionalVAE(ConfiguredModule):
