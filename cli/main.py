@@ -62,6 +62,8 @@ def _parse_value(text: str) -> object:
     return text
 
 
+# glyphgen.metrics.METRICS, spelled here so `--help` does not import numpy and skimage (a test checks they agree).
+METRIC_CHOICES = ("l1", "ssim", "iou", "content", "pen", "bpp")
 # numpy and torch take seeds below 2**32; a larger one would overflow deep inside a backend.
 SEED = click.IntRange(0, 2**32 - 1)
 
@@ -238,7 +240,7 @@ def _compare_settings(names: list[str], config_file: Path | None, pairs: tuple[s
     type=click.Path(path_type=Path),
     help="Reference font for the content glyphs (default: the bundled one of the charset's script, Noto Sans for Latin).",
 )
-@click.option("--metric", default="iou", show_default=True, type=click.Choice(["l1", "ssim", "iou", "content", "pen"]), help="What the table is sorted by.")
+@click.option("--metric", default="iou", show_default=True, type=click.Choice(METRIC_CHOICES), help="What the table is sorted by.")
 @click.option("--time-budget", type=float, help="Seconds each backend may spend fitting one case; trainable ones stop there, others fail.")
 @click.option("--config", "config_file", type=click.Path(path_type=Path), help="Backend settings: `gpu`, or a TOML file with a [backend] table each.")
 @click.option("--set", "settings", multiple=True, metavar="BACKEND.KEY=VALUE", help="One backend's setting, e.g. fewshot.finetune_steps=20 (repeatable).")
@@ -335,7 +337,7 @@ def _comparison_table(comparison):
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Run folder: checkpoints/ and the trained model/.")
 @click.option("--config", "config_file", type=click.Path(path_type=Path), help="Training settings: `gpu` (the backend's larger model), or a TOML file.")
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="Override a setting, e.g. --set pretrain_steps=5000.")
-@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:N or mps.")
+@click.option("--device", help="auto (the default: CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps.")
 @click.option("--resume", is_flag=True, help="Continue from the newest checkpoint in --out.")
 def train(backend, corpus, out, config_file, settings, device, resume):
     """Pretrain a backend on the font corpus (under torchrun for several GPUs or machines)."""
@@ -378,18 +380,18 @@ def train_classifier(corpus, out, steps, device, resume):
 @click.option("--markdown", is_flag=True, help="The table the README shows.")
 def list_backends(name: str | None, names_only: bool, pretrainable: bool, markdown: bool) -> None:
     """List the registered generative backends, or one backend's settings (glyphgen backends NAME)."""
-    from glyphgen.backends import available_backends, get_backend, starts_from_shipped_weights
-    from glyphgen.backends.learned import LearnedBackend
+    from glyphgen.backends import available_backends, get_backend, pretrains, starts_from_shipped_weights
 
     if name is not None:
         _describe_settings(get_backend(name))
         return
-    chosen = {name: cls for name, cls in available_backends().items() if not pretrainable or issubclass(cls, LearnedBackend)}
+    chosen = {name: cls for name, cls in available_backends().items() if not pretrainable or pretrains(cls)}
     if names_only:
         click.echo("\n".join(chosen))
         return
     if markdown:
         click.echo("| backend | family | parameters | shipped weights | what it is |\n|---|---|---:|---|---|")
+    family_width = max((len(cls.family) for cls in chosen.values()), default=0)
     for name, cls in chosen.items():
         count = cls().parameter_count()
         weights = _weights_note(cls, starts_from_shipped_weights(cls), markdown)
@@ -398,7 +400,7 @@ def list_backends(name: str | None, names_only: bool, pretrainable: bool, markdo
             summary = (sys.modules[cls.__module__].__doc__ or cls.__doc__ or "").strip().splitlines()[0]
             click.echo(f"| `{name}`{default} | {cls.family} | {count:,} | {weights} | {summary} |")
         else:
-            click.echo(f"{name:<12} {cls.family:<22} {count:>12,} parameters   {weights}{default}")
+            click.echo(f"{name:<12} {cls.family:<{family_width}} {count:>12,} parameters   {weights}{default}")
 
 
 def _weights_note(cls, by_default: bool, short: bool) -> str:

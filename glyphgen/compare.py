@@ -28,8 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from . import metrics
-from .backends import available_backends, get_backend
+from . import bitmap, metrics
+from .backends import Backend, FewShotTask, available_backends, get_backend
 from .canvas import EVALUATION_SIZE, Canvas
 from .errors import GlyphgenError
 from .evaluate import EVALUATION_CANVAS, REFERENCE, Case, on_evaluation_canvas, reference_glyphs, score_glyphs
@@ -172,15 +172,19 @@ def run_backend(
     try:
         with memory:
             for case in cases:
+                bits: dict[str, float] = {}
                 if name == REFERENCE:
                     started = time.perf_counter()
                     drawn = reference_glyphs(case)
                     run.generate_seconds += time.perf_counter() - started
                 else:
-                    drawn = _fit_and_draw(run, name, settings, case, seed, time_budget, progress)
+                    drawn, bits = _fit_and_draw(run, name, settings, case, seed, time_budget, progress)
                 run.generated.update(drawn)
                 run.case_of.update({c: case.name for c in drawn})
-                run.per_glyph.update(score_glyphs(drawn, case.truth, reader))
+                scores = score_glyphs(drawn, case.truth, reader)
+                for char, value in bits.items():
+                    scores[char]["bpp"] = value
+                run.per_glyph.update(scores)
                 progress.advance()
     except BudgetExceeded as exc:
         run.error = str(exc)
@@ -199,7 +203,8 @@ def run_backend(
 
 def _fit_and_draw(
     run: BackendRun, name: str, settings: Mapping[str, Any], case: Case, seed: int, budget: float | None, progress: Progress
-) -> dict[str, np.ndarray]:
+) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+    """The backend's glyphs for the case's targets on the evaluation canvas, and the bits per pixel of their truth where it has a likelihood."""
     backend_class = get_backend(backend_of(name))
     config = backend_class.config_class.from_dict({**settings, "seed": seed}, source=f"{name} settings")
     backend = backend_class(config)
@@ -221,7 +226,19 @@ def _fit_and_draw(
     started = time.perf_counter()
     generated = generate_glyphs(backend, task, case.targets)
     run.generate_seconds += time.perf_counter() - started
-    return {c: on_evaluation_canvas(g[0], case.canvas) for c, g in zip(case.targets, generated)}
+    drawn = {c: on_evaluation_canvas(g[0], case.canvas) for c, g in zip(case.targets, generated)}
+    return drawn, _bits_per_pixel(backend, task, case)
+
+
+def _bits_per_pixel(backend: Backend, task: FewShotTask, case: Case) -> dict[str, float]:
+    """Bits per pixel of each true glyph under the fitted model, on the model's own canvas (none for a family without a likelihood)."""
+    chars = [c for c in case.targets if c in case.truth]
+    if not chars:
+        return {}
+    content = np.stack([task.content[c] for c in chars])[:, None]
+    truth = np.stack([bitmap.resample(case.truth[c], task.canvas.size) for c in chars])[:, None]
+    bits = backend.bits_per_pixel(content, truth, chars)
+    return {} if bits is None else {c: float(b) for c, b in zip(chars, np.asarray(bits, dtype=float))}
 
 
 def _device_of(config) -> str:

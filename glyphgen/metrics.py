@@ -35,9 +35,11 @@ from . import bitmap
 from .canvas import MEASURE_SIZE, Canvas
 from .render import render_glyphs
 
-METRICS = ("l1", "ssim", "iou", "content", "pen")  # content: read as the right character (glyphgen.classifier)
+# content: read as the right character (glyphgen.classifier); bpp: bits per pixel of the true
+# glyph under a model with a likelihood (Backend.bits_per_pixel), NaN for the others.
+METRICS = ("l1", "ssim", "iou", "content", "pen", "bpp")
 # What a perfect imitation scores: backends are ranked by how close they come.
-BEST = {"l1": 0.0, "ssim": 1.0, "iou": 1.0, "content": 1.0, "pen": 1.0}
+BEST = {"l1": 0.0, "ssim": 1.0, "iou": 1.0, "content": 1.0, "pen": 1.0, "bpp": 0.0}
 RATIOS = {"pen"}  # compared on a log scale, and summarised by their median
 # Blur, in canvas pixels, when a glyph is enlarged to measure its pen: it rounds
 # the pixel staircase off curves, which otherwise reads about 10% thin, and still

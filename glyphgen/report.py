@@ -34,7 +34,7 @@ COLUMNS = 24  # characters per band
 LABEL_WIDTH = 120
 BOTH, ADDED, MISSED, PAPER = (20, 20, 20), (215, 48, 39), (160, 190, 235), (255, 255, 255)
 # The arrow says which way is better; pen (the stroke width over the true one's) is best at 1.
-METRIC_NAMES = {"l1": "L1 ↓", "ssim": "SSIM ↑", "iou": "IoU ↑", "content": "content ↑", "pen": "pen →1"}
+METRIC_NAMES = {"l1": "L1 ↓", "ssim": "SSIM ↑", "iou": "IoU ↑", "content": "content ↑", "pen": "pen →1", "bpp": "bits/px ↓"}
 
 
 def write_report(comparison: Comparison, out: Path, *, force: bool = False) -> dict[str, Path]:
@@ -233,6 +233,8 @@ Glyphs are scored as a font holds them: thresholded, centred on their ink, on a 
 Content is the share of glyphs the character classifier reads as the intended character
 (it reads {_cell(_finite(comparison.truth_content))} of the true glyphs themselves right).
 Pen is the median over the glyphs of each one's stroke width over the true glyph's: 1 is the writer's own pen, above 1 a heavier one.
+Bits/px is how surprised a model with a likelihood is by the true glyph (thresholded to black and white, on the model's canvas):
+-log2 p per pixel, lower is better; a family without one shows –.
 Own MiB is how far resident memory grew while the backend ran (a lower bound: memory an earlier backend freed can be reused);
 the process peak includes Python, torch and what earlier backends left.</p>
 <table><tr><th>backend</th>{headers}<th>fit s</th><th>generate ms/glyph</th><th>parameters</th><th>own MiB</th><th>process peak MiB</th><th>device</th></tr>

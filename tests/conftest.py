@@ -72,3 +72,28 @@ def write_samples(reference):
         return folder
 
     return write
+
+
+# A small fitting task: a library font plays the hand, these of its glyphs are the samples.
+HAND_CHARS, HAND_SAMPLES = "HOnoaesbdpqx", "HOnoaesb"
+
+
+@pytest.fixture(scope="module")
+def task(library, reference):
+    """The samples HAND_SAMPLES of a library font as a hand, on a 32 px canvas, with content glyphs for all of HAND_CHARS."""
+    from glyphgen.backends import FewShotTask
+    from glyphgen.canvas import Canvas
+    from glyphgen.render import render_glyphs
+
+    canvas = Canvas(32)
+    hand = dict(zip(HAND_CHARS, render_glyphs(library[2], HAND_CHARS, canvas)))
+    content = dict(zip(HAND_CHARS, render_glyphs(reference, HAND_CHARS, canvas)))
+    return FewShotTask(canvas=canvas, style={c: hand[c] for c in HAND_SAMPLES}, content=content)
+
+
+def tiny(name: str, **overrides):
+    """The registered backend ``name`` with its tiny settings (and ``overrides``)."""
+    from glyphgen.backends import get_backend
+
+    backend_class = get_backend(name)
+    return backend_class(backend_class.config_class.from_dict({**backend_class.tiny_settings, **overrides}))

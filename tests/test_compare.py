@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from cli.main import main
+from glyphgen import metrics
 from glyphgen.backends import _REGISTRY, Backend, FewShotTask, FitReport
 from glyphgen.canvas import Canvas
 from glyphgen.charset import get_charset
@@ -64,6 +65,15 @@ class SlowBackend(SpyBackend):
         return FitReport(0.5, "slow")
 
 
+class CoinBackend(SpyBackend):
+    """A likelihood model that believes every pixel is a fair coin: exactly one bit per pixel."""
+
+    name = "coin"
+
+    def bits_per_pixel(self, content, truth, chars):
+        return np.ones(len(truth))
+
+
 class HungryBackend(SpyBackend):
     """Holds 300 MiB while it fits, as a large model would."""
 
@@ -78,7 +88,7 @@ class HungryBackend(SpyBackend):
 
 @pytest.fixture
 def fakes(monkeypatch):
-    for backend in (SpyBackend, BrokenBackend, SlowBackend, HungryBackend):
+    for backend in (SpyBackend, BrokenBackend, SlowBackend, HungryBackend, CoinBackend):
         monkeypatch.setitem(_REGISTRY, backend.name, backend)
     FOUND.clear()
 
@@ -155,6 +165,16 @@ def test_a_trainable_backend_stops_at_its_budget_with_a_usable_model(hand, refer
     run = run_backend("fewshot", settings, cases, time_budget=2.0)
     assert run.ok and "stopped at the time budget" in run.summary and len(run.per_glyph) == len(cases[0].targets)
     assert time.monotonic() - started < 30
+
+
+def test_bits_per_pixel_are_reported_for_a_model_with_a_likelihood_only(fakes, hand, reference, tmp_path):
+    cases = holdout_cases(hand, folds=3, reference=reference)[:1]
+    result = compare(cases, {"coin": {}, "spy": {}}, mode="holdout")
+    runs = {run.backend: run for run in result.runs}
+    assert runs["coin"].mean["bpp"] == pytest.approx(1.0) and all(g["bpp"] == 1.0 for g in runs["coin"].per_glyph.values())
+    assert math.isnan(runs["spy"].mean["bpp"])
+    data = json.loads(write_report(result, tmp_path / "out")["results.json"].read_text())
+    assert {b["backend"]: b["bpp"] for b in data["backends"]} == {"coin": 1.0, "spy": None}
 
 
 def test_each_backend_is_charged_its_own_memory_not_the_whole_process(fakes, hand, reference):
@@ -288,3 +308,9 @@ def test_bad_compare_options_get_one_sentence(tmp_path, demo_folder, args, fragm
     source = [] if args == [] or "--truth" in args else ["--samples", str(demo_folder)]
     result = CliRunner().invoke(main, ["compare", *source, *args, "--out", str(tmp_path / "o")])
     assert result.exit_code == 2 and fragment in result.output and "Traceback" not in result.output
+
+
+def test_the_metric_option_offers_every_metric():
+    from cli.main import METRIC_CHOICES
+
+    assert METRIC_CHOICES == metrics.METRICS

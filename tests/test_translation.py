@@ -8,26 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from glyphgen.backends import FewShotTask, get_backend
-from glyphgen.canvas import Canvas
 from glyphgen.diffusion import NoiseSchedule, ddim_sample, ddim_timesteps, ddpm_sample
 from glyphgen.errors import GlyphgenError
-from glyphgen.render import render_glyphs
 
-CHARS = "HOnoaesbdpqx"
-SAMPLES = "HOnoaesb"
-
-
-@pytest.fixture(scope="module")
-def task(library, reference) -> FewShotTask:
-    canvas = Canvas(32)
-    hand = dict(zip(CHARS, render_glyphs(library[2], CHARS, canvas)))
-    return FewShotTask(canvas=canvas, style={c: hand[c] for c in SAMPLES}, content=dict(zip(CHARS, render_glyphs(reference, CHARS, canvas))))
-
-
-def tiny(name: str, **overrides):
-    backend_class = get_backend(name)
-    return backend_class(backend_class.config_class.from_dict({**backend_class.tiny_settings, **overrides}))
+from .conftest import tiny
 
 
 def test_a_time_budget_stops_training_early(task):

@@ -61,6 +61,11 @@ def get_backend(name: str) -> type[Backend]:
         raise GlyphgenError(f"--backend {name!r}: no such backend; choose one of: {', '.join(backends)}.") from None
 
 
+def pretrains(cls: type[Backend]) -> bool:
+    """Whether ``glyphgen train`` (and ``make weights``) has something to fit on the corpus for this backend."""
+    return cls.pretrain is not Backend.pretrain
+
+
 def starts_from_shipped_weights(cls: type[Backend]) -> bool:
     """Whether a build with this backend's default settings starts from weights shipped in the package."""
     return cls.ships_weights and getattr(cls.config_class(), "weights", None) == "bundled"
@@ -82,6 +87,7 @@ __all__ = [
     "FitReport",
     "available_backends",
     "get_backend",
+    "pretrains",
     "register_backend",
     "starts_from_shipped_weights",
 ]

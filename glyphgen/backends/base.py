@@ -112,6 +112,17 @@ class Backend(abc.ABC):
         """Trainable parameters (0 for non-parametric backends)."""
         return 0
 
+    def bits_per_pixel(self, content: np.ndarray, truth: np.ndarray, chars: Sequence[str]) -> np.ndarray | None:
+        """Per glyph, -log2 p(truth | content, the fitted style) over the pixel count.
+
+        ``truth`` ``(N, 1, S, S)`` on the model canvas is thresholded at 0.5 to a
+        binary image first, so a Bernoulli pixel model's exact figure, a flow's
+        (on the image dequantised to two levels) and a variational bound are in the
+        same units; ``compare`` reports it as ``bpp``. None (the default): the
+        family has no likelihood or bound.
+        """
+        return None
+
     def model_canvas(self) -> Canvas:
         """The canvas this backend draws on: the task it fits must be prepared on it."""
         return Canvas(self.config.canvas_size)

@@ -107,14 +107,6 @@ class DDPMBackend(TranslationBackend):
         self.schedule()  # a bad sampler fails before training, not after
         return super().fit_samples(network, task, chars, progress)
 
-    def adopt_writers(self, network: Denoiser, count: int) -> None:
-        """Every writer starts at the mean of the loaded style codes (the person, at build time)."""
-        if network.styles.num_embeddings == count:
-            return
-        mean = network.styles.weight.mean(0, keepdim=True).detach()
-        network.styles = nn.Embedding.from_pretrained(mean.repeat(count, 1).clone(), freeze=False)
-        network.architecture["writers"] = count
-
     def optimizers(self, network, lr: float):
         return {"model": torch.optim.Adam(network.parameters(), lr=lr)}
 

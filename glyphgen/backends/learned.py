@@ -39,6 +39,7 @@ from torch import nn
 
 from ..canvas import Canvas
 from ..errors import GlyphgenError
+from ..nn.blocks import writers_at_their_mean
 from ..nn.configured import ConfiguredModule
 from ..progress import Progress
 from ..render import render_glyphs
@@ -157,7 +158,16 @@ class LearnedBackend(Backend, abc.ABC):
         )
 
     def adopt_writers(self, network: nn.Module, count: int) -> None:
-        """Loaded weights learnt per-writer codes (one per corpus font): make room for ``count`` writers."""
+        """Loaded weights learnt per-writer codes (one per corpus font): make room for ``count`` writers.
+
+        A network whose per-writer codes are an embedding called ``styles`` (ddpm, the
+        flows, pixelcnn) gets ``count`` codes, each at the mean of the loaded ones: the
+        person starts as the average corpus writer.
+        """
+        styles = getattr(network, "styles", None)
+        if isinstance(styles, nn.Embedding) and styles.num_embeddings != count:
+            network.styles = writers_at_their_mean(styles, count)
+            network.architecture["writers"] = count
 
     # -- the network and its weights ---------------------------------------------------
 

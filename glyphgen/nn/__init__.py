@@ -8,7 +8,7 @@ sets, a U-Net and a PatchGAN discriminator) are the vocabulary every network in
 
 from .attention import SetCrossAttention
 from .blocks import AdaIN, ConvBlock, Downsample, ResBlock, StyleResBlock, Upsample
-from .encoders import GlyphEncoder
+from .encoders import GlyphEncoder, PairStyleEncoder
 from .patchgan import PatchGAN
 from .unet import ConditionalUNet, UNet
 
@@ -18,6 +18,7 @@ __all__ = [
     "ConvBlock",
     "Downsample",
     "GlyphEncoder",
+    "PairStyleEncoder",
     "PatchGAN",
     "ResBlock",
     "SetCrossAttention",

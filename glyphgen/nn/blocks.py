@@ -102,3 +102,11 @@ def sinusoidal_embedding(values: torch.Tensor, dim: int, max_period: float = 100
     frequencies = torch.exp(-torch.log(torch.tensor(max_period)) * torch.arange(half, device=values.device) / half)
     angles = values.float()[:, None] * frequencies[None]
     return torch.cat([torch.sin(angles), torch.cos(angles)], dim=1)
+
+
+def writers_at_their_mean(styles: nn.Embedding, count: int) -> nn.Embedding:
+    """``count`` style codes, each the mean of the learned ones: the person starts as the average corpus writer."""
+    if styles.num_embeddings == count:
+        return styles
+    mean = styles.weight.mean(0, keepdim=True).detach()
+    return nn.Embedding.from_pretrained(mean.repeat(count, 1).clone(), freeze=False)

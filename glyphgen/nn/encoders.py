@@ -1,4 +1,4 @@
-"""A convolutional glyph encoder that keeps every scale of its pyramid."""
+"""A convolutional glyph encoder that keeps every scale of its pyramid, and a style encoder over it."""
 
 from __future__ import annotations
 
@@ -30,3 +30,20 @@ class GlyphEncoder(nn.Module):
             features.append(stage(features[-1]))
         features[-1] = self.bottom(features[-1])
         return features
+
+
+class PairStyleEncoder(nn.Module):
+    """A drawing beside its content glyph, ``(N, 1, S, S)`` each, to a style vector ``(N, style_dim)``.
+
+    Seeing the content glyph too, the encoder can code what the hand does to the
+    letter rather than which letter it is; averaged over a person's samples, the
+    vectors are their style (the autoencoder's and the VQ-VAE's style code).
+    """
+
+    def __init__(self, widths: Sequence[int], style_dim: int):
+        super().__init__()
+        self.encoder = GlyphEncoder(2, widths, blocks_at_bottom=1)
+        self.project = nn.Linear(widths[-1], style_dim)
+
+    def forward(self, glyph: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
+        return self.project(self.encoder(torch.cat([glyph, content], 1))[-1].mean(dim=(2, 3)))
