@@ -17,6 +17,7 @@ from glyphgen.render import render_glyphs
 
 from .conftest import HAND_CHARS as CHARS
 from .conftest import HAND_SAMPLES as SAMPLES
+from .conftest import tiny
 
 
 def low_rank(rng, count=4000, dimension=60, rank=5, noise=0.05):
@@ -167,3 +168,17 @@ def test_weights_that_are_not_a_model_say_so(tmp_path, task):
         pca(pca.config_class.from_dict({"weights": str(tmp_path)})).fit(task)
     with pytest.raises(GlyphgenError, match="components' .1024. must be fewer than the canvas's 1024 pixels"):
         pca.config_class.from_dict({"canvas_size": 32, "components": 1024})
+
+
+def test_the_content_the_basis_cannot_hold_is_kept(task):
+    """A stroke too rare for the basis (q's descender) comes back from the content glyph, so q is not drawn as a."""
+    from glyphgen import bitmap
+
+    drawn = {}
+    for keep in (True, False):
+        backend = tiny("pca", weights="library", keep_residual=keep)
+        backend.fit(task)
+        content = np.stack([task.content[c] for c in "q"])[:, None]
+        drawn[keep] = backend.generate(content, "q")[0, 0]
+    below = task.canvas.baseline_row + 2  # rows under the baseline: only the descender has ink there
+    assert bitmap.ink_mask(drawn[True])[int(below) :].sum() > bitmap.ink_mask(drawn[False])[int(below) :].sum()

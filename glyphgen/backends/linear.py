@@ -59,6 +59,10 @@ class LinearConfig(BackendConfig):
     components: int = 64  # the code length q: the basis images
     pretrain_fonts: int = 0  # the training fonts `glyphgen train` fits on, drawn at random (0: all of them)
     ridge: float = 1.0  # shrinks the content -> style map towards the identity, in units of an average direction's evidence
+    # Add back what of the content glyph the basis cannot hold: a rare thin stroke (the descender of
+    # q, the tail of Q, a comma's tail) carries too little variance to reach the top components, and
+    # without it q is drawn as a and Q as O -- the wrong letter, for 0.003 IoU on 40 validation fonts.
+    keep_residual: bool = True
 
     LIMITS = {"components": AT_LEAST_ONE}
 
@@ -251,8 +255,12 @@ class LinearBackend(Backend, abc.ABC):
         if self.basis is None or self.person is None:
             raise RuntimeError(f"fit the {self.name} backend before generating")
         size = content.shape[-1]
-        mean, covariance = self.style.conditional(self.basis.encode(content.reshape(len(content), -1)), self.person)
+        pixels = content.reshape(len(content), -1)
+        codes = self.basis.encode(pixels)
+        mean, covariance = self.style.conditional(codes, self.person)
         glyphs = self.basis.decode(self.draw_codes(mean, covariance))
+        if self.config.keep_residual:
+            glyphs = glyphs + (pixels - self.basis.decode(codes))
         return np.clip(glyphs, 0.0, 1.0).reshape(len(content), 1, size, size).astype(np.float32)
 
     def bits_per_pixel(self, content: np.ndarray, truth: np.ndarray, chars: Sequence[str]) -> np.ndarray | None:
