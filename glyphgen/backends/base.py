@@ -138,6 +138,13 @@ class Backend(abc.ABC):
         return cls.config_class.from_dict(read_saved(path, cls.name).get("config", {}), source=str(Path(path) / "config.json"))
 
 
+def weights_canvas(folder: Path | None, backend: str, size: int) -> Canvas:
+    """The canvas the weights in ``folder`` were made on (they decide a model's canvas), else one of ``size`` pixels."""
+    if folder is None:
+        return Canvas(size)
+    return Canvas(int(read_saved(folder, backend).get("config", {}).get("canvas_size", size)))
+
+
 def read_saved(folder: Path, backend: str) -> dict[str, Any]:
     """The ``config.json`` a backend saved in ``folder``, checked to be ``backend``'s."""
     config_file = Path(folder) / "config.json"

@@ -59,7 +59,7 @@ from ..training import (
     resolve_device,
     seed_everything,
 )
-from .base import Backend, BackendConfig, FewShotTask, FitReport, read_saved
+from .base import Backend, BackendConfig, FewShotTask, FitReport, read_saved, weights_canvas
 
 FITTED_FILE = "fitted.safetensors"  # what fit learnt outside the network (the samples a few-shot model reads)
 Drawer = Callable[[torch.Tensor, Sequence[str]], torch.Tensor]  # content glyphs of some characters -> glyphs in [0, 1]
@@ -247,10 +247,7 @@ class LearnedBackend(Backend, abc.ABC):
 
     def model_canvas(self) -> Canvas:
         """The canvas of the weights training starts from (they decide it), else the ``canvas_size`` setting."""
-        folder = self.weights_folder()
-        if folder is None:
-            return Canvas(self.config.canvas_size)
-        return Canvas(int(read_saved(folder, self.name).get("config", {}).get("canvas_size", self.config.canvas_size)))
+        return weights_canvas(self.weights_folder(), self.name, self.config.canvas_size)
 
     def check_canvas(self, canvas: Canvas) -> None:
         if canvas.size != self.config.canvas_size:

@@ -42,7 +42,7 @@ from ..render import render_glyphs
 from ..resources import bundled_weights, library_fonts
 from ..scripts import LATIN, Script, get_script
 from ..settings import AT_LEAST_ONE
-from .base import Backend, BackendConfig, FewShotTask, FitReport, read_saved
+from .base import Backend, BackendConfig, FewShotTask, FitReport, read_saved, weights_canvas
 
 MODEL_FILE = "model.safetensors"  # the basis and the style model, fitted on the corpus (the name `make weights` copies)
 PERSON_FILE = "person.safetensors"  # what a build-time fit learnt of the samples
@@ -192,10 +192,7 @@ class LinearBackend(Backend, abc.ABC):
         return folder
 
     def model_canvas(self) -> Canvas:
-        folder = self.weights_folder()
-        if folder is None:
-            return Canvas(self.config.canvas_size)
-        return Canvas(int(read_saved(folder, self.name).get("config", {}).get("canvas_size", self.config.canvas_size)))
+        return weights_canvas(self.weights_folder(), self.name, self.config.canvas_size)
 
     def _read_model(self, folder: Path) -> None:
         """The basis and style model in ``folder``; its canvas and code length become the settings'."""
