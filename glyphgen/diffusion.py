@@ -6,6 +6,13 @@ The forward process (Ho et al. 2020) is
 ``x_t = sqrt(abar_t) x_0 + sqrt(1 - abar_t) eps``; DDPM sampling walks all T
 steps back with fresh noise, DDIM (Song et al. 2021) jumps along any
 sub-sequence of steps, deterministically when ``eta`` is 0.
+
+A network may be trained to predict the noise (``eps``, Ho et al.), the clean
+glyph (``x0``) or the velocity ``v = sqrt(abar) eps - sqrt(1 - abar) x0``
+(Salimans & Ho 2022); :meth:`NoiseSchedule.target` is what it learns to output
+and :meth:`NoiseSchedule.noise_from` turns any of the three back into the noise
+the samplers walk with. :func:`guided` is classifier-free guidance (Ho &
+Salimans 2021).
 """
 
 from __future__ import annotations
@@ -17,6 +24,12 @@ from dataclasses import dataclass
 import torch
 
 NoisePredictor = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (x_t, t) -> predicted noise
+PREDICTIONS = ("eps", "x0", "v")  # what a denoising network outputs
+
+
+def guided(conditional: torch.Tensor, unconditional: torch.Tensor, scale: float) -> torch.Tensor:
+    """Classifier-free guidance: 0 is the unconditional prediction, 1 the conditional, above 1 past it."""
+    return unconditional + scale * (conditional - unconditional)
 
 
 @dataclass
@@ -53,6 +66,28 @@ class NoiseSchedule:
         """Sample ``q(x_t | x_0)`` in one go."""
         abar = self._abar(t, x0)
         return abar.sqrt() * x0 + (1 - abar).sqrt() * noise
+
+    def target(self, x0: torch.Tensor, noise: torch.Tensor, t: torch.Tensor, prediction: str) -> torch.Tensor:
+        """What a network of this ``prediction`` kind learns to output for ``x_t = add_noise(x0, noise, t)``."""
+        if prediction == "eps":
+            return noise
+        if prediction == "x0":
+            return x0
+        if prediction == "v":
+            abar = self._abar(t, x0)
+            return abar.sqrt() * noise - (1 - abar).sqrt() * x0
+        raise ValueError(f"unknown prediction {prediction!r}; choose one of {', '.join(PREDICTIONS)}")
+
+    def noise_from(self, x_t: torch.Tensor, output: torch.Tensor, t: torch.Tensor, prediction: str) -> torch.Tensor:
+        """The noise in ``x_t`` implied by a network's ``output`` of this ``prediction`` kind (what the samplers take)."""
+        if prediction == "eps":
+            return output
+        abar = self._abar(t, x_t)
+        if prediction == "x0":
+            return (x_t - abar.sqrt() * output) / (1 - abar).sqrt()
+        if prediction == "v":
+            return (1 - abar).sqrt() * x_t + abar.sqrt() * output
+        raise ValueError(f"unknown prediction {prediction!r}; choose one of {', '.join(PREDICTIONS)}")
 
     def predict_x0(self, x_t: torch.Tensor, noise: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         abar = self._abar(t, x_t)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from glyphgen.diffusion import NoiseSchedule, ddim_sample, ddim_timesteps, ddpm_sample
+from glyphgen.diffusion import NoiseSchedule, ddim_sample, ddim_timesteps, ddpm_sample, guided
 from glyphgen.errors import GlyphgenError
 
 from .conftest import tiny
@@ -133,3 +133,20 @@ def test_a_gan_pretrains_under_two_process_ddp(tiny_corpus, tmp_path, free_port)
     state = json.loads((latest_checkpoint(tmp_path / "run" / "checkpoints") / "state.json").read_text())
     assert state["step"] == 4 and set(state["rng"]) == {"0", "1"}
     assert (tmp_path / "run" / "model" / "model.safetensors").is_file()
+
+
+@pytest.mark.parametrize("prediction", ["eps", "x0", "v"])
+def test_every_prediction_kind_gives_back_the_noise(prediction):
+    schedule = NoiseSchedule.cosine(100)
+    generator = torch.Generator().manual_seed(0)
+    x0 = torch.rand((4, 1, 8, 8), generator=generator) * 2 - 1
+    noise = torch.randn(x0.shape, generator=generator)
+    t = torch.tensor([0, 10, 50, 99])
+    output = schedule.target(x0, noise, t, prediction)
+    assert torch.allclose(schedule.noise_from(schedule.add_noise(x0, noise, t), output, t, prediction), noise, atol=1e-4)
+
+
+def test_guidance_scale_zero_is_the_unconditional_prediction_and_one_the_conditional():
+    conditional, unconditional = torch.randn(3, 5), torch.randn(3, 5)
+    assert torch.equal(guided(conditional, unconditional, 0.0), unconditional)
+    assert torch.allclose(guided(conditional, unconditional, 1.0), conditional)
