@@ -32,6 +32,7 @@ LEARNED = [name for name in BACKENDS if issubclass(get_backend(name), LearnedBac
 
 def test_the_registry_holds_every_family_so_far():
     assert {"fewshot", "retrieval", "cgan", "pix2pix", "cyclegan", "vae", "ddpm"} <= set(BACKENDS)
+    assert {"dcgan", "wgan-gp", "lsgan", "stylegan", "ldm", "dit", "fontdiffuser"} <= set(BACKENDS)
 
 
 @pytest.mark.parametrize("name", BACKENDS)

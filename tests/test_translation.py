@@ -150,3 +150,29 @@ def test_guidance_scale_zero_is_the_unconditional_prediction_and_one_the_conditi
     conditional, unconditional = torch.randn(3, 5), torch.randn(3, 5)
     assert torch.equal(guided(conditional, unconditional, 0.0), unconditional)
     assert torch.allclose(guided(conditional, unconditional, 1.0), conditional)
+
+
+def test_ddpm_guidance_scale_zero_draws_without_the_style_and_one_with_it(task):
+    backend = tiny("ddpm", finetune_steps=2)
+    backend.fit(task)
+    model, content = backend.network.eval(), torch.from_numpy(np.stack([task.content[c] for c in "dpq"])[:, None])
+    x, t = torch.randn(content.shape, generator=torch.Generator().manual_seed(1)), torch.tensor([3, 7, 15])
+    schedule, prediction = backend.schedule(), backend.config.prediction
+    with torch.no_grad():
+        unstyled = schedule.noise_from(x, model(x, content, t, model.style.null.expand(3, -1)), t, prediction)
+        styled = schedule.noise_from(x, model(x, content, t, model.read_style(backend.samples).expand(3, -1)), t, prediction)
+        backend.config.guidance_scale = 0.0
+        assert torch.allclose(backend.noise_predictor(model, content)(x, t), unstyled, atol=1e-5)
+        backend.config.guidance_scale = 1.0
+        assert torch.allclose(backend.noise_predictor(model, content)(x, t), styled, atol=1e-5)
+    assert not torch.allclose(styled, unstyled, atol=1e-4)  # the style is read, not ignored
+
+
+def test_the_style_set_comes_from_the_same_writer_in_pretraining():
+    from glyphgen.backends.translation import other_glyphs
+
+    present = np.array([[True, False, True, True, False], [False, True, False, False, True]])
+    picked = other_glyphs(np.random.default_rng(0), present, 2)
+    assert picked.shape == (2, 2)
+    assert all(present[row, column] for row in range(2) for column in picked[row])
+    assert all(len(set(row)) == 2 for row in picked)

@@ -1,15 +1,20 @@
-"""Denoising diffusion (Ho et al. 2020) conditioned on the content glyph, sampled by DDPM or DDIM.
+"""Denoising diffusion (Ho et al. 2020) conditioned on the content glyph and the samples' style, with classifier-free guidance.
 
 A conditional U-Net reads a noisy glyph beside the content glyph and predicts
-the noise; the time step's sinusoidal embedding and the writer's style code
-enter every block. The style code is a learned embedding per writer, as zi2zi's
-per-font category embedding: in corpus pretraining each font has its own, and
-the person's starts at their mean and is learned with the fine-tune.
-The noise schedule (``glyphgen.diffusion``: cosine by default) is not part of
-the network, so the same weights sample with all ``diffusion_steps`` steps of
-DDPM or with any ``sample_steps`` of DDIM (Song et al. 2021). Glyphs live in
-[-1, 1] while diffusing; sampling starts from seeded noise, so a seed gives
-one font.
+the noise, the clean glyph or the velocity (``prediction``); the time step's
+sinusoidal embedding and a style vector enter every block. The style vector is
+read from a set of the writer's glyphs by the shared set encoder
+(:class:`~glyphgen.nn.SetStyleEncoder`): other glyphs of the same corpus font
+in pretraining, the person's samples at build time, so a hand never seen reads
+like the ones trained on. One batch in ten drops the style for a learnt null
+vector, so the same network also predicts without it, and drawing extrapolates
+from that prediction towards the styled one by ``guidance_scale``
+(classifier-free guidance, Ho & Salimans 2021; 0 is no style, 1 plain
+conditioning). The noise schedule (``glyphgen.diffusion``: cosine by default)
+is not part of the network, so the same weights sample with all
+``diffusion_steps`` steps of DDPM or with any ``sample_steps`` of DDIM (Song et
+al. 2021). Glyphs live in [-1, 1] while diffusing; sampling starts from seeded
+noise, so a seed gives one font.
 """
 
 from __future__ import annotations
@@ -23,14 +28,14 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..diffusion import NoiseSchedule, ddim_sample, ddpm_sample
+from ..diffusion import PREDICTIONS, NoiseSchedule, ddim_sample, ddpm_sample, guided
 from ..errors import GlyphgenError
-from ..nn import ConditionalUNet
+from ..nn import ConditionalUNet, GuidedStyle
 from ..nn.blocks import sinusoidal_embedding
 from ..nn.configured import ConfiguredModule
 from ..settings import AT_LEAST_ONE, Limit
 from . import register_backend
-from .translation import Pairs, TranslationBackend, TranslationConfig
+from .translation import Pairs, StyleSet, TranslationBackend, TranslationConfig
 
 SCHEDULES = ("cosine", "linear")
 SAMPLERS = ("ddim", "ddpm")
@@ -47,10 +52,17 @@ class DDPMConfig(TranslationConfig):
     sample_steps: int = 25  # DDIM jumps
     time_dim: int = 64
     style_dim: int = 32
+    prediction: str = "v"  # what the network outputs: "eps" (the noise), "x0" (the clean glyph) or "v" (the velocity)
+    style_samples: int = 6  # glyphs of the same writer read by the style encoder with each training pair
+    style_dropout: float = 0.1  # share of training pairs drawn without their style (for guidance)
+    guidance_scale: float = 1.0  # classifier-free guidance at drawing: 0 no style, 1 plain, above 1 more of it
 
     # Papers diffuse in 1000 to 4000 steps: a schedule far longer is no finer, only slower to sample and to hold.
-    LIMITS = {"diffusion_steps": Limit(1, 100_000), "sample_steps": AT_LEAST_ONE, "time_dim": Limit(2), "style_dim": AT_LEAST_ONE}
-    CHOICES = {"schedule": SCHEDULES, "sampler": SAMPLERS}
+    LIMITS = {
+        "diffusion_steps": Limit(1, 100_000), "sample_steps": AT_LEAST_ONE, "time_dim": Limit(2), "style_dim": AT_LEAST_ONE,
+        "style_samples": AT_LEAST_ONE, "style_dropout": Limit(0.0, 1.0), "guidance_scale": Limit(0.0),
+    }  # fmt: skip
+    CHOICES = {"schedule": SCHEDULES, "sampler": SAMPLERS, "prediction": PREDICTIONS}
 
     def conflicts(self) -> Iterator[str]:
         yield from super().conflicts()
@@ -68,19 +80,23 @@ class DDPMConfig(TranslationConfig):
 
 
 class Denoiser(ConfiguredModule):
-    """Predicts the noise in a glyph diffused with ``schedule`` over ``diffusion_steps`` (which the weights are trained for)."""
+    """Predicts the ``prediction`` of a glyph diffused with ``schedule`` over ``diffusion_steps`` (which the weights are trained for)."""
 
-    def __init__(self, widths: Sequence[int], time_dim: int, style_dim: int, writers: int, diffusion_steps: int, schedule: str):
+    def __init__(self, widths: Sequence[int], time_dim: int, style_dim: int, diffusion_steps: int, schedule: str, prediction: str = "eps"):
         super().__init__()
         if schedule not in SCHEDULES:
             raise GlyphgenError(f"ddpm: schedule must be one of {', '.join(SCHEDULES)}, not {schedule!r}.")
         self.time_dim = time_dim
         self.time = nn.Sequential(nn.Linear(time_dim, time_dim), nn.SiLU(), nn.Linear(time_dim, time_dim))
-        self.styles = nn.Embedding(writers, style_dim)
+        self.style = GuidedStyle(widths, style_dim)
         self.unet = ConditionalUNet(2, 1, time_dim + style_dim, widths)
 
-    def forward(self, noisy: torch.Tensor, content: torch.Tensor, t: torch.Tensor, writer: torch.Tensor) -> torch.Tensor:
-        condition = torch.cat([self.time(sinusoidal_embedding(t, self.time_dim)), self.styles(writer)], 1)
+    def read_style(self, samples: StyleSet) -> torch.Tensor:
+        return self.style(samples.glyphs, samples.content)
+
+    def forward(self, noisy: torch.Tensor, content: torch.Tensor, t: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        """The network's output for glyphs ``noisy`` at steps ``t``, given content glyphs and style vectors ``(N, style_dim)``."""
+        condition = torch.cat([self.time(sinusoidal_embedding(t, self.time_dim)), style], 1)
         return self.unet(torch.cat([noisy, content * 2 - 1], 1), condition)
 
 
@@ -90,7 +106,7 @@ class DDPMBackend(TranslationBackend):
     family = "diffusion"
     config_class = DDPMConfig
     network_class = Denoiser
-    learning_signal = "noise_mse"
+    learning_signal = "denoising_mse"
     tiny_settings = {**TranslationBackend.tiny_settings, "diffusion_steps": 20, "sample_steps": 5}
     gpu_settings = {
         **TranslationBackend.gpu_settings, "finetune_steps": 8000, "finetune_lr": 1e-3, "pretrain_lr": 1e-3,
@@ -111,21 +127,32 @@ class DDPMBackend(TranslationBackend):
         return {"model": torch.optim.Adam(network.parameters(), lr=lr)}
 
     def losses(self, model: Denoiser, pairs: Pairs, rng: np.random.Generator):
-        schedule, style = self.schedule(), pairs.style
+        schedule, style, c = self.schedule(), pairs.style, self.config
         t = torch.from_numpy(rng.integers(0, schedule.steps, len(style))).to(style.device)
         noise = torch.from_numpy(rng.standard_normal(style.shape, dtype=np.float32)).to(style.device)
-        noisy = schedule.add_noise(style * 2 - 1, noise, t)
-        return {"noise_mse": F.mse_loss(model(noisy, pairs.content, t, pairs.writer), noise)}
+        clean = style * 2 - 1
+        dropped = torch.from_numpy(rng.random(len(style)) < c.style_dropout).to(style.device)
+        vectors = model.style.dropped(model.read_style(pairs.samples), dropped)
+        output = model(schedule.add_noise(clean, noise, t), pairs.content, t, vectors)
+        return {"denoising_mse": F.mse_loss(output, schedule.target(clean, noise, t, c.prediction))}
+
+    def noise_predictor(self, model: Denoiser, content: torch.Tensor):
+        """The guided noise prediction ``(x_t, t) -> noise`` for these content glyphs in the person's style."""
+        schedule, c = self.schedule(), self.config
+        person = model.read_style(self.samples).expand(len(content), -1)
+        unstyled = model.style.null.expand_as(person)
+
+        def predict(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+            output = model(x, content, t, person)
+            if c.guidance_scale != 1:
+                output = guided(output, model(x, content, t, unstyled), c.guidance_scale)
+            return schedule.noise_from(x, output, t, c.prediction)
+
+        return predict
 
     def draw(self, model: Denoiser, content, index, generator):
         schedule, c = self.schedule(), self.config
-
-        person = torch.zeros(len(content), dtype=torch.long, device=content.device)
-
-        def predict(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-            return model(x, content, t, person)
-
-        shape, device = tuple(content.shape), content.device
+        predict, shape, device = self.noise_predictor(model, content), tuple(content.shape), content.device
         if c.sampler == "ddpm":
             x = ddpm_sample(predict, schedule, shape, device=device, generator=generator)
         else:

@@ -29,7 +29,7 @@ from torch.nn import functional as F
 
 from .. import metrics
 from ..errors import GlyphgenError
-from ..nn.fewshot import FewShotGenerator, enlarged
+from ..nn.fewshot import FewShotGenerator, StyleMemory, enlarged
 from ..progress import Progress
 from ..settings import ABOVE_ZERO, AT_LEAST_ONE
 from ..training import StepFunction, Trainer, evaluation
@@ -291,7 +291,7 @@ class FewShotBackend(LearnedBackend):
         )
         held = max(1, k // 4)
         trainer = self.make_trainer(network, self.config.finetune_lr)
-        step = episode_step(episodes, self.device, (4, (k - held, k - held), held), self.config.dice_weight)
+        step = self.episode_step(episodes, (4, (k - held, k - held), held))
         trainer.run(self.config.finetune_steps, step, progress, log_every=max(1, self.config.finetune_steps // 4), deadline=deadline)
         return trainer
 
@@ -300,7 +300,11 @@ class FewShotBackend(LearnedBackend):
         standard = np.array([i for i, char in enumerate(corpus.chars) if char in self.script.recommended_samples], dtype=np.int64)
         pens = corpus_pens(corpus, standard, progress) if c.pen_input else np.full(len(corpus.fonts), BOOK_PEN)
         episodes = Episodes(corpus.glyphs, corpus.present, content, standard, pens, PEN_JITTER)
-        return episode_step(episodes, self.device, (c.batch_fonts, (c.samples_min, c.samples_max), c.targets), c.dice_weight)
+        return self.episode_step(episodes, (c.batch_fonts, (c.samples_min, c.samples_max), c.targets))
+
+    def episode_step(self, episodes: Episodes, draw_args: tuple) -> StepFunction:
+        """The training step on episodes drawn from ``episodes`` with ``draw_args`` (pretraining and fine-tuning alike)."""
+        return episode_step(episodes, self.device, draw_args, self.config.dice_weight)
 
     def pretrain(self, corpus: Path, out: Path, *, resume: bool = False, progress: Progress = Progress()) -> Path:
         """Pretrain; from scratch with ``coarse_steps``, first on half the canvas (in ``out/coarse``), then grown."""
@@ -322,17 +326,22 @@ class FewShotBackend(LearnedBackend):
         c.canvas_size, c.patch, c.pen_input = asked["canvas_size"], grown.patch, asked["pen_input"]
         return grown
 
-    def drawer(self, network: FewShotGenerator, generator: torch.Generator) -> Drawer:
+    def sample_memory(self, network: FewShotGenerator) -> StyleMemory:
+        """The person's samples, read once into one row of style memory."""
         if self.samples is None:
-            raise RuntimeError("fit the fewshot backend before generating")
+            raise RuntimeError(f"fit the {self.name} backend before generating")
         samples = torch.from_numpy(self.samples).to(self.device)
         references = torch.from_numpy(self.references).to(self.device)
         keys = network.encode_content(references)[-1][None]
         present = torch.ones(1, len(samples), dtype=torch.bool, device=self.device)
         pen = torch.tensor([self.pen], dtype=torch.float32, device=self.device)
-        memory = network.encode_style(samples[None], references[None], keys, present, pen)  # the samples, read once
+        memory = network.encode_style(samples[None], references[None], keys, present, pen)
         if self.style_offset is not None:
             memory = replace(memory, vector=memory.vector + self.style_offset.to(self.device))
+        return memory
+
+    def drawer(self, network: FewShotGenerator, generator: torch.Generator) -> Drawer:
+        memory = self.sample_memory(network)
 
         def draw(content: torch.Tensor, chars: Sequence[str]) -> torch.Tensor:
             return torch.sigmoid(network.decode(network.encode_content(content), memory, per_set=len(content)).float())

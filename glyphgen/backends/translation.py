@@ -18,6 +18,13 @@ A subclass names its network (``network_class``), says how one training step
 goes (:meth:`losses`, which may step other players with ``self.trainer.minimize``)
 and how to draw (:meth:`draw`); the pairs, their augmentation and the two
 training loops live here, and the rest in :class:`~glyphgen.backends.learned.LearnedBackend`.
+
+A family with a style encoder over sample sets (:class:`~glyphgen.nn.SetStyleEncoder`)
+declares a ``style_samples`` setting: every pair then comes with that many other
+glyphs of the same writer (:class:`StyleSet`), from the same corpus font in
+pretraining and from the person's samples at build time, and drawing reads all
+of the person's samples (:attr:`TranslationBackend.samples`). One network then
+serves every hand, unseen ones included, with no per-writer code to learn.
 """
 
 from __future__ import annotations
@@ -64,6 +71,21 @@ class TranslationConfig(LearnedConfig):
 
 
 @dataclass
+class StyleSet:
+    """Glyphs of one writer beside the reference glyphs of their characters: what a style encoder reads."""
+
+    glyphs: torch.Tensor  # (N, K, 1, S, S) in [0, 1]: K drawings of the writer of each row
+    content: torch.Tensor  # (N, K, 1, S, S): the reference font's glyphs of the same characters
+
+    def to(self, device: torch.device) -> StyleSet:
+        return StyleSet(self.glyphs.to(device), self.content.to(device))
+
+    def rows(self, n: int) -> StyleSet:
+        """A one-row set (the person's) repeated for ``n`` glyphs."""
+        return StyleSet(self.glyphs.expand(n, *self.glyphs.shape[1:]), self.content.expand(n, *self.content.shape[1:]))
+
+
+@dataclass
 class Pairs:
     """A batch of content glyphs and their styled versions, each with its character and writer."""
 
@@ -71,13 +93,21 @@ class Pairs:
     style: torch.Tensor  # (N, 1, S, S) the same characters in the writer's hand
     index: torch.Tensor  # (N,) character: its row in the script's vocabulary
     writer: torch.Tensor  # (N,) whose hand: a corpus font in pretraining, 0 (the person) at build time
+    samples: StyleSet | None = None  # other glyphs of each row's writer, for a family with a style encoder
 
     def to(self, device: torch.device) -> Pairs:
-        return Pairs(self.content.to(device), self.style.to(device), self.index.to(device), self.writer.to(device))
+        samples = self.samples.to(device) if self.samples is not None else None
+        return Pairs(self.content.to(device), self.style.to(device), self.index.to(device), self.writer.to(device), samples)
 
     def jittered(self, generator: torch.Generator) -> Pairs:
         content, style = jitter_pairs(self.content, self.style, generator)
-        return Pairs(content, style, self.index, self.writer)
+        return Pairs(content, style, self.index, self.writer, self.samples)
+
+
+def other_glyphs(rng: np.random.Generator, present: np.ndarray, k: int) -> np.ndarray:
+    """For each row of ``present`` (N, chars) bool, ``k`` distinct columns where it is True, at random."""
+    scores = np.where(present, rng.random(present.shape), -1.0)
+    return np.argsort(-scores, axis=1, kind="stable")[:, :k]
 
 
 def jitter_pairs(content: torch.Tensor, style: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
@@ -111,6 +141,12 @@ class TranslationBackend(LearnedBackend, abc.ABC):
     def __init__(self, config: TranslationConfig | None = None):
         super().__init__(config)
         self.every_content: torch.Tensor | None = None  # every reference glyph: CycleGAN's unpaired content domain
+        self.samples: StyleSet | None = None  # the person's whole sample set (one row), for a family with a style encoder
+
+    @property
+    def style_samples(self) -> int:
+        """How many of a writer's other glyphs come with each pair (0: the family has no style encoder)."""
+        return getattr(self.config, "style_samples", 0)
 
     # -- what a family defines -------------------------------------------------------
 
@@ -136,8 +172,12 @@ class TranslationBackend(LearnedBackend, abc.ABC):
 
     # -- the two training loops --------------------------------------------------------
 
-    def fit_samples(self, network: nn.Module, task: FewShotTask, chars: Sequence[str], progress: Progress) -> tuple[str, dict[str, Any]]:
+    def fit_samples(
+        self, network: nn.Module, task: FewShotTask, chars: Sequence[str], progress: Progress, steps: int | None = None
+    ) -> tuple[str, dict[str, Any]]:
+        """Train on the samples' pairs for ``steps`` (``finetune_steps`` unless a staged family runs a stage of its own length)."""
         c = self.config
+        steps = c.finetune_steps if steps is None else steps
         if len(chars) < 2:
             raise GlyphgenError(f"the {self.name} backend needs at least 2 sample characters that the reference font has.")
         if task.canvas.size % 2 ** (len(c.widths) - 1):
@@ -146,18 +186,24 @@ class TranslationBackend(LearnedBackend, abc.ABC):
         content = torch.from_numpy(np.stack([task.content[ch] for ch in chars])[:, None])
         style = torch.from_numpy(np.stack([task.style[ch] for ch in chars])[:, None])
         index = torch.from_numpy(task.script.vocabulary.index(chars))
+        self.samples = StyleSet(style[None], content[None]).to(self.device) if self.style_samples else None
+        every_sample = np.ones((c.finetune_batch_size, len(chars)), dtype=bool)
 
         def draw_pairs(rng: np.random.Generator) -> Pairs:
             pick = torch.from_numpy(rng.integers(0, len(chars), c.finetune_batch_size))
-            return Pairs(content[pick], style[pick], index[pick], torch.zeros(len(pick), dtype=torch.long))
+            pairs = Pairs(content[pick], style[pick], index[pick], torch.zeros(len(pick), dtype=torch.long))
+            if self.style_samples:
+                others = torch.from_numpy(other_glyphs(rng, every_sample, self.style_samples))
+                pairs.samples = StyleSet(style[others], content[others])
+            return pairs
 
         trainer = self.make_trainer(network, c.finetune_lr)
         step = self.pairs_step(draw_pairs, trainer)
-        trainer.run(c.finetune_steps, step, progress, log_every=max(1, min(50, c.finetune_steps // 10)), deadline=task.deadline)
+        trainer.run(steps, step, progress, log_every=max(1, min(50, steps // 10)), deadline=task.deadline)
         with evaluation(network):
             self.style_from(network, content.to(self.device), style.to(self.device))
         first, last = (trainer.history[0], trainer.history[-1]) if trainer.history else ({}, {})
-        stopped = " (stopped at the time budget)" if trainer.step < c.finetune_steps else ""
+        stopped = " (stopped at the time budget)" if trainer.step < steps else ""
         return f"trained {trainer.step} steps on {len(chars)} sample pairs{stopped}", {"history": trainer.history, "first": first, "last": last}
 
     def corpus_step(self, corpus, content: torch.Tensor, trainer: Trainer, progress: Progress) -> StepFunction:
@@ -166,10 +212,16 @@ class TranslationBackend(LearnedBackend, abc.ABC):
         index = torch.from_numpy(self.script.vocabulary.index(corpus.chars))
         present = np.argwhere(corpus.present)  # (font, char) of every glyph a font has
 
+        def glyphs(font: np.ndarray, char: np.ndarray) -> torch.Tensor:
+            return torch.from_numpy(corpus.glyphs[font, char][..., None, :, :].astype(np.float32) / 255)
+
         def draw_pairs(rng: np.random.Generator) -> Pairs:
             font, char = present[rng.integers(0, len(present), c.pretrain_batch_size)].T
-            style = torch.from_numpy(corpus.glyphs[font, char][:, None].astype(np.float32) / 255)
-            return Pairs(content[char], style, index[char], torch.from_numpy(font))
+            pairs = Pairs(content[char], glyphs(font, char), index[char], torch.from_numpy(font))
+            if self.style_samples:
+                others = other_glyphs(rng, corpus.present[font], self.style_samples)
+                pairs.samples = StyleSet(glyphs(font[:, None], others), content[torch.from_numpy(others)])
+            return pairs
 
         return self.pairs_step(draw_pairs, trainer)
 
@@ -184,6 +236,15 @@ class TranslationBackend(LearnedBackend, abc.ABC):
             return self.losses(model, pairs.to(self.device), rng)
 
         return step
+
+    def fitted_state(self) -> dict[str, torch.Tensor]:
+        if self.samples is None:
+            return {}
+        return {"sample_glyphs": self.samples.glyphs, "sample_content": self.samples.content}
+
+    def restore_fitted_state(self, state: dict[str, torch.Tensor]) -> None:
+        if "sample_glyphs" in state:
+            self.samples = StyleSet(state["sample_glyphs"], state["sample_content"])
 
     def drawer(self, network: nn.Module, generator: torch.Generator) -> Drawer:
         vocabulary = self.script.vocabulary

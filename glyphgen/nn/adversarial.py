@@ -3,7 +3,8 @@
 Each kind is a pair of losses on the discriminator's (critic's) raw outputs:
 :func:`discriminator_loss` for the judge on real and generated inputs, and
 :func:`generator_loss` for the generator on its own. :func:`gradient_penalty`
-is WGAN-GP's term (Gulrajani et al. 2017) on points between real and fake.
+is WGAN-GP's term (Gulrajani et al. 2017) on points between real and fake,
+:func:`r1_penalty` StyleGAN's (Mescheder et al. 2018) on real inputs alone.
 
 * ``non-saturating``: binary cross-entropy, the generator maximising log D(fake)
   (Goodfellow et al. 2014; DCGAN, pix2pix);
@@ -54,3 +55,10 @@ def gradient_penalty(
     between = (share * real.detach() + (1 - share) * fake.detach()).requires_grad_(True)
     (grad,) = torch.autograd.grad(critic(between).sum(), between, create_graph=True)
     return ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
+
+
+def r1_penalty(critic: Callable[[torch.Tensor], torch.Tensor], real: torch.Tensor) -> torch.Tensor:
+    """R1: the squared norm of the judge's gradient at real inputs (its weight, gamma / 2, is the caller's)."""
+    real = real.detach().requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(real).sum(), real, create_graph=True)
+    return grad.flatten(1).pow(2).sum(1).mean()

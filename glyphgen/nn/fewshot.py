@@ -86,6 +86,13 @@ class FewShotGenerator(ConfiguredModule):
         """``samples`` and their ``references`` ``(B, K, 1, S, S)``, the references' coarsest
         content features ``(B, K, C, h, w)`` (the attention keys), ``mask (B, K)``, and
         (with ``pen_input``) each set's stroke width ``pen (B,)`` as a fraction of the canvas side."""
+        vector, values = self.read_style(samples, references, mask, pen)
+        return StyleMemory(vector, reference_keys, values, mask)
+
+    def read_style(
+        self, samples: torch.Tensor, references: torch.Tensor, mask: torch.Tensor, pen: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Each set's style vector ``(B, style_dim)`` and its samples' style features ``(B, K, C, h, w)`` (see :meth:`encode_style`)."""
         b, k = samples.shape[:2]
         values = self.style_encoder(F.pixel_unshuffle(torch.cat([samples, references], dim=2).flatten(0, 1), self.patch))[-1]
         weights = mask.to(values.dtype)[:, :, None]
@@ -96,13 +103,17 @@ class FewShotGenerator(ConfiguredModule):
                 raise ValueError("this generator writes with a given pen: pass the samples' stroke width")
             # log scale: a pen twice as wide is one step, whatever the canvas; 1/16 of the side is a book weight
             vector = vector + self.pen(torch.log(pen.to(vector.dtype).clamp(min=1e-3) * 16)[:, None])
-        return StyleMemory(vector, reference_keys, values.reshape(b, k, *values.shape[1:]), mask)
+        return vector, values.reshape(b, k, *values.shape[1:])
 
-    def decode(self, features: list[torch.Tensor], memory: StyleMemory, per_set: int = 1) -> torch.Tensor:
-        """Logits ``(N, 1, S, S)`` from content features of N glyphs: ``per_set`` glyphs in a row for each memory row."""
+    def decode(self, features: list[torch.Tensor], memory: StyleMemory, per_set: int = 1, condition: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits ``(N, 1, S, S)`` from content features of N glyphs: ``per_set`` glyphs in a row for each memory row.
+
+        ``condition (N, style_dim)``, if given, joins each glyph's style vector (a diffusion time step's embedding)."""
         h = features[-1]
         h = h + self._attend(h, memory, per_set)
         vector = memory.vector.repeat_interleave(per_set, dim=0)
+        if condition is not None:
+            vector = vector + condition
         for block in self.bottom:
             h = block(h, vector)
         for up, fuse, style, skip in zip(self.ups, self.fuses, self.styles, reversed(features[:-1])):
@@ -122,17 +133,16 @@ class FewShotGenerator(ConfiguredModule):
         out = self.attention(query, memory.keys, memory.values, memory.mask)
         return out.reshape(sets, c, rows, per_set, cols).permute(0, 3, 1, 2, 4).reshape(n, c, rows, cols)
 
-    def forward(
+    def read_episode(
         self, content: torch.Tensor, samples: torch.Tensor, sample_index: torch.Tensor, target_index: torch.Tensor, pen: torch.Tensor | None = None
-    ) -> torch.Tensor:
-        """A training batch: logits ``(B, T, 1, S, S)``.
+    ) -> tuple[list[torch.Tensor], StyleMemory]:
+        """A training batch read: the targets' content features (``B*T`` rows, each set's ``T`` in a row) and each set's memory.
 
         ``content (C, 1, S, S)`` holds the reference glyph of every character;
         ``samples (B, K, 1, S, S)`` are each set's glyphs of characters
         ``sample_index (B, K)``; the targets are characters ``target_index (B, T)``;
         ``pen (B,)`` each set's stroke width. The reference glyphs are encoded once for the whole batch.
         """
-        b, t = target_index.shape
         used, inverse = torch.unique(torch.cat([sample_index.flatten(), target_index.flatten()]), return_inverse=True)
         features = self.encode_content(content[used])
         sample_rows, target_rows = inverse[: sample_index.numel()], inverse[sample_index.numel() :]
@@ -140,7 +150,15 @@ class FewShotGenerator(ConfiguredModule):
         references = content[used][sample_rows].reshape(*sample_index.shape, *content.shape[1:])
         mask = torch.ones(sample_index.shape, dtype=torch.bool, device=samples.device)
         memory = self.encode_style(samples, references, keys, mask, pen)
-        logits = self.decode([f[target_rows] for f in features], memory, per_set=t)
+        return [f[target_rows] for f in features], memory
+
+    def forward(
+        self, content: torch.Tensor, samples: torch.Tensor, sample_index: torch.Tensor, target_index: torch.Tensor, pen: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """A training batch (see :meth:`read_episode`): logits ``(B, T, 1, S, S)``."""
+        b, t = target_index.shape
+        features, memory = self.read_episode(content, samples, sample_index, target_index, pen)
+        logits = self.decode(features, memory, per_set=t)
         return logits.reshape(b, t, *logits.shape[1:])
 
 
