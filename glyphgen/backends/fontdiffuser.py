@@ -48,7 +48,6 @@ class FontDiffuserConfig(FewShotConfig):
     # Where a new denoiser's few-shot part starts: "bundled" (fewshot's shipped generator),
     # "none" (random) or a model folder from `glyphgen train fewshot`. Its architecture is the denoiser's.
     translator: str = "bundled"
-    weights: str = "none"
     time_dim: int = 64
     diffusion_steps: int = 1000
     sample_steps: int = 10  # DDIM jumps at build time
