@@ -20,6 +20,16 @@ network averages the ones it cannot tell apart (a blurred stroke, a doubled
 terminal). The style-contrastive term: the generated targets of each corpus
 font, read by the style encoder, must match that font's samples better than the
 other fonts' of the batch (InfoNCE).
+
+Measured (``benchmarks/compare_corpus.py``, 10 validation fonts, photographed
+samples): the shipped denoiser, 1,000 CPU steps from the generator, draws with
+about the writer's pen and beats the reference font's IoU (0.488 against 0.469,
+on 7 of 10 fonts) but loses to the generator it grew from (0.558) and reads
+worse (content accuracy 0.919 against 0.970): where the generator's uncertain
+strokes are soft and whole, the denoiser commits to one drawing, and at this
+little training it commits to broken ones (a dotted ``j``, a ``W`` in pieces).
+At 150 steps it was still within 0.02 IoU of the generator; more training moved
+it away. 5, 10 or 20 DDIM steps draw alike (IoU 0.383-0.386 on one hard font).
 """
 
 from __future__ import annotations
