@@ -224,6 +224,66 @@ def build_reference(work, out_dir):
     print(f"reference: {out} ({os.path.getsize(out)} bytes), {len(CODEPOINTS)} code points verified")
 
 
+# The Korean reference: Noto Sans KR's Hangul syllables (all 11,172, so `korean-full` has
+# content for every one) merged under the Latin reference above, so the Latin glyphs of a
+# Korean build come from the very font the Latin models were trained on.
+KOREAN_REFERENCE = {"npm": "noto-sans-kr", "version": "5.3.0", "out": "NotoSansKR-Hangul.ttf", "ps": "NotoSansKR-Hangul"}
+HANGUL_SYLLABLES = range(0xAC00, 0xD7A4)
+
+
+def build_korean_reference(work, out_dir):
+    from fontTools.merge import Merger
+
+    npmdir = os.path.join(work, "npm")
+    os.makedirs(npmdir, exist_ok=True)
+    npm_id, ver = KOREAN_REFERENCE["npm"], KOREAN_REFERENCE["version"]
+    tgz = os.path.join(npmdir, f"fontsource-{npm_id}-{ver}.tgz")
+    if not os.path.exists(tgz):
+        run(["npm", "pack", f"@fontsource/{npm_id}@{ver}"], npmdir)
+    pkg = os.path.join(npmdir, npm_id)
+    if not os.path.isdir(pkg):
+        os.makedirs(pkg)
+        run(["tar", "xzf", tgz, "-C", pkg], npmdir)
+    meta = json.load(open(os.path.join(pkg, "package", "metadata.json"), encoding="utf-8"))
+    if meta["license"]["type"] != "OFL-1.1":
+        raise SystemExit(f"{npm_id}: unexpected license {meta['license']['type']}")
+    ref_dir = os.path.join(out_dir, "reference")
+    latin = os.path.join(ref_dir, REFERENCE["out"])
+    if not os.path.exists(latin):
+        raise SystemExit(f"{latin} is missing: build the Latin reference first")
+    hangul = TTFont(os.path.join(pkg, "package", "files", f"{npm_id}-korean-400-normal.woff2"), recalcTimestamp=False)
+    hangul.flavor = None
+    opts = subset.Options()
+    opts.layout_features = []
+    opts.hinting = False
+    opts.notdef_outline = True
+    opts.glyph_names = False
+    sub = subset.Subsetter(opts)
+    sub.populate(unicodes=list(HANGUL_SYLLABLES))
+    sub.subset(hangul)
+    for name in ("GSUB", "GPOS", "GDEF", "vhea", "vmtx", "STAT"):
+        if name in hangul:
+            del hangul[name]
+    latin_font = TTFont(latin, recalcTimestamp=False)
+    if latin_font["head"].unitsPerEm != hangul["head"].unitsPerEm:
+        raise SystemExit("the Latin and Hangul references differ in units per em")
+    with tempfile.TemporaryDirectory() as scratch:
+        part = os.path.join(scratch, "hangul.ttf")
+        hangul.save(part)
+        merged = Merger().merge([latin, part])  # the first font wins where both map a code point
+    fix_names(merged, "Noto Sans KR Hangul", KOREAN_REFERENCE["ps"])
+    out = os.path.join(ref_dir, KOREAN_REFERENCE["out"])
+    merged.save(out)
+    f = TTFont(out)
+    bad = [f"U+{cp:04X}" for cp in list(CODEPOINTS) + list(HANGUL_SYLLABLES) if cp not in BLANK_OK and not nonempty(f, cp)]
+    if bad:
+        raise SystemExit(f"Korean reference font lacks outlines for {len(bad)} code points, e.g. {bad[:5]}")
+    lic_text = open(os.path.join(pkg, "package", "LICENSE"), encoding="utf-8").read()
+    with open(os.path.join(ref_dir, "NotoSansKR-OFL.txt"), "w", encoding="utf-8") as fh:
+        fh.write(f"{hangul['name'].getDebugName(0)}\n(npm:@fontsource/{npm_id}@{ver}; merged under Noto Sans, OFL.txt)\n\n{lic_text}")
+    print(f"reference: {out} ({os.path.getsize(out)} bytes), {len(CODEPOINTS) + len(HANGUL_SYLLABLES)} code points verified")
+
+
 def build_library(work, out_dir):
     npmdir = os.path.join(work, "npm")
     os.makedirs(npmdir, exist_ok=True)
@@ -320,6 +380,7 @@ def main():
     try:
         if a.only in (None, "reference"):
             build_reference(work, a.out)
+            build_korean_reference(work, a.out)
         if a.only in (None, "library"):
             build_library(work, a.out)
         if a.check_names:

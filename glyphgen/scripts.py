@@ -14,13 +14,14 @@ A new writing system is a new :class:`Script` value (and its charset data files 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
+from . import hangul
 from .errors import GlyphgenError
 from .resources import data_dir
 
@@ -81,6 +82,22 @@ class CorpusRules:
 
 
 @dataclass(frozen=True)
+class Composition:
+    """How a compositional script builds a character from parts (Hangul: initial, medial, final jamo and layout).
+
+    ``parts(char)`` gives each part's row, ``sizes`` how many rows each part has;
+    ``shape_features(char)`` names what writing ``char`` shows of a hand (a sample set is
+    told which it lacks); ``letters(char)`` spells the parts for people.
+    """
+
+    names: tuple[str, ...]
+    sizes: tuple[int, ...]
+    parts: Callable[[str], tuple[int, ...]]
+    shape_features: Callable[[str], frozenset[str]]
+    letters: Callable[[str], str]
+
+
+@dataclass(frozen=True)
 class Script:
     """A writing system: its charsets, what a person writes, and how its fonts are measured and shown."""
 
@@ -95,6 +112,11 @@ class Script:
     # Kinds of shape a sample set should show, each (name, its characters): a set with no sample of
     # one is told so (glyphgen.samples.check_coverage). A script without them gets only the count check.
     shape_groups: tuple[tuple[str, str], ...] = ()
+    # Which characters are this script's own; a charset of this script may also hold
+    # characters of ``borrows`` (a Korean font's ASCII), which that script's models draw.
+    owns: Callable[[str], bool] = lambda char: True
+    borrows: str | None = None
+    composition: Composition | None = None  # for a script whose characters are built from parts
 
     def reference_font(self) -> Path:
         """The bundled font whose glyphs are the content (the letterforms) a backend restyles."""
@@ -144,7 +166,46 @@ LATIN = Script(
     ),
 )
 
-SCRIPTS: dict[str, Script] = {script.name: script for script in (LATIN,)}
+_PRINTABLE_ASCII = tuple(chr(cp) for cp in range(0x20, 0x7F))
+
+
+def _hangul_parts(char: str) -> tuple[int, int, int, int]:
+    jamo = hangul.decompose(char)
+    return jamo.initial, jamo.medial, jamo.final, jamo.layout
+
+
+KOREAN = Script(
+    name="korean",
+    charsets=("korean", "korean-full"),
+    # 30 syllables showing every initial, medial and final letter and all six layouts, and
+    # 19 of the 28 basic initials beside and above their vowel (hangul.placement_features),
+    # chosen greedily over KS X 1001 with a preference for syllables of everyday words.
+    recommended_samples="넓복찮왔제푸름형뀌대킷교몌섀쫓유앉늪팥토밖걷뺘괜쐬뛰궤의뭐엌",
+    reference_font_file="NotoSansKR-Hangul.ttf",  # Noto Sans KR's syllables under Noto Sans's Latin
+    pangrams=("다람쥐 헌 쳇바퀴에 타고파", "키스의 고유조건은 입술끼리 만나야 하고 특별한 기술은 필요치 않다", "닭 콩팥 훔친 집사 Hangul 0123"),
+    # Printable ASCII, then every modern syllable in code point order: rows never move.
+    vocabulary=Vocabulary("korean", _PRINTABLE_ASCII + tuple(chr(hangul.FIRST_SYLLABLE + i) for i in range(hangul.SYLLABLE_COUNT))),
+    # A Korean font's Latin sets its x-height and cap height; a syllable reaches above the capitals.
+    metrics=VerticalMetrics(x_height=LATIN.metrics.x_height, cap_height=LATIN.metrics.cap_height, extremes=_ASCII_ALPHANUMERIC + "각밟곬흙"),
+    corpus=CorpusRules(
+        charset="korean",
+        # The recommended samples and the pangrams: a font without them is no Korean text face.
+        required="넓복찮왔제푸름형뀌대킷교몌섀쫓유앉늪팥토밖걷뺘괜쐬뛰궤의뭐엌다람쥐헌쳇바퀴에타고파",
+        fontsource_subset="korean",
+        debian_packages=(),
+    ),
+    owns=hangul.is_syllable,
+    borrows="latin",
+    composition=Composition(
+        names=("initial", "medial", "final", "layout"),
+        sizes=(len(hangul.INITIALS), len(hangul.MEDIALS), len(hangul.FINALS) + 1, len(hangul.LAYOUTS)),
+        parts=_hangul_parts,
+        shape_features=hangul.shape_features,
+        letters=lambda char: hangul.decompose(char).letters(),
+    ),
+)
+
+SCRIPTS: dict[str, Script] = {script.name: script for script in (LATIN, KOREAN)}
 
 
 def get_script(name: str) -> Script:
