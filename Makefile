@@ -10,7 +10,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo lint test bench weights clean
+.PHONY: install demo demo-korean lint test bench weights clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,12 @@ demo: $(STAMP)
 	$(BIN)/glyphgen build --samples datasets/demo-hand/samples --out out/demo \
 		--family "Glyphgen Demo" --designer "glyphgen" --force
 	@echo "Open out/demo/preview.png, or install out/demo/GlyphgenDemo-Regular.otf"
+
+# The Korean demo: 30 Hangul syllables in, a font of the 2,350 KS X 1001 syllables and ASCII out.
+demo-korean: $(STAMP)
+	$(BIN)/glyphgen build --samples datasets/demo-hangul/samples --charset korean --out out/demo-korean \
+		--family "글리프젠 데모" --designer "glyphgen" --force
+	@echo "Open out/demo-korean/preview.png, or install its .otf"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -42,6 +48,8 @@ bench: $(STAMP)
 # every backend the registry says pretrains (resumable: run it again to continue), each
 # model copied into the package. The larger GPU models: make weights TRAIN_CONFIG="--config gpu".
 TRAIN_CONFIG ?=
+# How the Korean models were trained on 2 CPU cores (a short run from the Latin weights).
+KOREAN_TRAIN_CONFIG ?= --set pretrain_lr=3e-4 --set ema_decay=0.995 --set targets=8 --set pretrain_steps=3000
 
 weights: $(STAMP)
 	$(BIN)/glyphgen corpus build --out datasets/cache/corpus
@@ -50,6 +58,17 @@ weights: $(STAMP)
 	for backend in $$($(BIN)/glyphgen backends --names --pretrainable); do \
 	  $(BIN)/glyphgen train $$backend --corpus datasets/cache/corpus --out runs/$$backend $(TRAIN_CONFIG) $$(test -d runs/$$backend/checkpoints && echo --resume) && \
 	  mkdir -p glyphgen/weights/$$backend && cp runs/$$backend/model/config.json runs/$$backend/model/model.safetensors glyphgen/weights/$$backend/ || exit 1; \
+	done
+	# Korean: its corpus, its classifier, then every backend made for Korean, grown from its
+	# Latin model (the new jamo codes start at zero) and trained on Hangul.
+	$(BIN)/glyphgen corpus build --script korean --out datasets/cache/corpus-korean
+	$(BIN)/glyphgen train-classifier --corpus datasets/cache/corpus-korean --out runs/classifier-korean --steps 3500 \
+	  --set widths=8,16,32,64,128 --set batch_size=64 $(if $(wildcard runs/classifier-korean/checkpoints),--resume)
+	mkdir -p glyphgen/weights/classifier-korean && cp runs/classifier-korean/model/config.json runs/classifier-korean/model/model.safetensors glyphgen/weights/classifier-korean/
+	for backend in $$($(BIN)/glyphgen backends --names --pretrainable --script korean); do \
+	  $(BIN)/glyphgen train $$backend --corpus datasets/cache/corpus-korean --out runs/$$backend-korean --set weights=runs/$$backend/model \
+	    $(KOREAN_TRAIN_CONFIG) $$(test -d runs/$$backend-korean/checkpoints && echo --resume) && \
+	  mkdir -p glyphgen/weights/$$backend-korean && cp runs/$$backend-korean/model/config.json runs/$$backend-korean/model/model.safetensors glyphgen/weights/$$backend-korean/ || exit 1; \
 	done
 
 clean:

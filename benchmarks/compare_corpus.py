@@ -3,6 +3,11 @@
     python benchmarks/compare_corpus.py [--fonts 30] [--conditions clean photo]
         [--backends fewshot retrieval reference pix2pix pix2pix@scratch]
         [--set fewshot.finetune_steps=20] [--set pix2pix@scratch.weights=none]
+    python benchmarks/compare_corpus.py --corpus datasets/cache/corpus-korean [--scored 300]
+
+A corpus of another script (Korean) is evaluated on its script's default charset:
+its recommended samples are written, and a fixed sample of ``--scored`` of its own
+characters (syllables) is scored, the same ones for every backend and font.
 
 For each validation font (never trained on) and each condition, the 30
 standard sample characters are rendered from the font (``clean``, or degraded
@@ -34,11 +39,12 @@ import numpy as np
 from glyphgen.canvas import Canvas
 from glyphgen.classifier import CharReader
 from glyphgen.compare import compare, evaluation_canvas
-from glyphgen.corpus import read_manifest, squash
+from glyphgen.corpus import corpus_script, read_manifest, squash
 from glyphgen.corpus_recipe import font_names
 from glyphgen.evaluate import REFERENCE, truth_case
 from glyphgen.metrics import METRICS, stroke_width, summary_scores
-from glyphgen.resources import library_fonts, reference_font
+from glyphgen.resources import library_fonts
+from glyphgen.scripts import LATIN, Script
 
 TRUE_PEN = (0.85, 1.15)  # a backend's median pen ratio in this range draws the font's own pen
 THIN_SHARE = 0.25  # the share of fonts, thinnest pen first, that make the thin group
@@ -71,10 +77,10 @@ def true_pen(truth: Mapping[str, np.ndarray], canvas: Canvas) -> float:
     return float(np.median(widths)) / canvas.px_per_em if widths else math.nan
 
 
-def library_without(family: str, folder: Path) -> Path:
-    """The retrieval library minus any font of ``family`` (as symlinks in ``folder``)."""
+def library_without(family: str, folder: Path, script: Script = LATIN) -> Path:
+    """``script``'s retrieval library minus any font of ``family`` (as symlinks in ``folder``)."""
     folder.mkdir(parents=True, exist_ok=True)
-    for font in library_fonts():
+    for font in library_fonts(script.name):
         if not any(squash(name).startswith(squash(family)) or squash(family).startswith(squash(name)) for name in font_names(font)):
             (folder / font.name).symlink_to(font)
     return folder
@@ -96,13 +102,15 @@ def main() -> None:
     parser.add_argument("--conditions", nargs="+", default=["clean", "photo"], choices=["clean", "photo"])
     parser.add_argument("--backends", nargs="+", default=["fewshot", "retrieval", REFERENCE])
     parser.add_argument("--set", dest="settings", action="append", default=[], metavar="BACKEND.KEY=VALUE")
+    parser.add_argument("--scored", type=int, help="score a fixed sample of this many targets per font (default: all, at most 300)")
     args = parser.parse_args()
+    script = corpus_script(args.corpus)
 
     fonts = [f for f in read_manifest(args.corpus) if f.split == "validation"]
     fonts = fonts[: args.fonts] if args.fonts else fonts
     settings = parse_settings(args.settings)
-    reader = CharReader()
-    reference = reference_font()
+    reader = CharReader(script=script)
+    reference = script.reference_font()
     for condition in args.conditions:
         per_font: list[FontResult] = []
         costs: dict[str, list[tuple[float, float]]] = {name: [] for name in args.backends}
@@ -110,9 +118,12 @@ def main() -> None:
             with tempfile.TemporaryDirectory() as scratch:
                 backends = {name: dict(settings.get(name, {})) for name in args.backends}
                 if "retrieval" in backends:
-                    backends["retrieval"].setdefault("library", str(library_without(font.family, Path(scratch) / "library")))
-                canvas = evaluation_canvas(backends)  # the truth is drawn on it, so it is chosen first
-                case = truth_case(args.corpus / font.file, Path(scratch) / "samples", photo=condition == "photo", reference=reference, canvas=canvas)
+                    backends["retrieval"].setdefault("library", str(library_without(font.family, Path(scratch) / "library", script)))
+                canvas = evaluation_canvas(backends, script)  # the truth is drawn on it, so it is chosen first
+                case = truth_case(
+                    args.corpus / font.file, Path(scratch) / "samples", photo=condition == "photo", charset=script.charsets[0],
+                    reference=reference, canvas=canvas, scored=args.scored,
+                )  # fmt: skip
                 result = compare([case], backends, mode="truth", reader=reader)
             per_font.append(FontResult(font.family, true_pen(case.truth, canvas), {run.backend: list(run.per_glyph.values()) for run in result.runs}))
             for run in result.runs:

@@ -1,8 +1,11 @@
 """Seconds per stage of a demo build, and the peak memory of the process.
 
     python benchmarks/pipeline_stages.py [--charset latin] [--repeats 3] [--backend fewshot] [--set style_steps=20]
+    python benchmarks/pipeline_stages.py --charset korean --repeats 1     # the Korean demo set, 2,444 glyphs
 
-Prints one row per run and the median, as a Markdown table.
+Prints one row per run and the median, as a Markdown table. The samples are the
+bundled demo set of the charset's script. Peak memory is the build's own and its
+largest worker's (tracing runs in worker processes for large charsets).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import statistics
 import tempfile
 from pathlib import Path
 
+from glyphgen.charset import get_charset
 from glyphgen.pipeline import BuildOptions, build_font
 from glyphgen.resources import demo_samples
 from glyphgen.vectorize import TRACER_NAME
@@ -33,7 +37,8 @@ def main() -> None:
     rows = []
     for _ in range(args.repeats):
         with tempfile.TemporaryDirectory() as out:
-            result = build_font(BuildOptions(samples=demo_samples(), out=Path(out), charset=args.charset, backend=args.backend, backend_settings=settings))
+            samples = demo_samples(get_charset(args.charset).script.name)
+            result = build_font(BuildOptions(samples=samples, out=Path(out), charset=args.charset, backend=args.backend, backend_settings=settings))
         rows.append([result.timings.get(stage, 0.0) for stage in STAGES])
         glyphs = len(result.sample_chars) + len(result.generated_chars)
 
@@ -45,7 +50,8 @@ def main() -> None:
     median = [statistics.median(column) for column in zip(*rows)]
     print("| median | " + " | ".join(f"{t:.2f}" for t in median) + f" | {sum(median):.2f} |")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\npeak resident memory: {peak:.0f} MiB; points per glyph: {result.points_per_glyph:.0f}")
+    worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"\npeak resident memory: {peak:.0f} MiB (largest worker {worker:.0f} MiB); points per glyph: {result.points_per_glyph:.0f}")
 
 
 if __name__ == "__main__":

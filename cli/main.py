@@ -179,6 +179,33 @@ def build(
         click.echo(f"  {kind:<8}{path}")
 
 
+@main.command("samples")
+@click.option("--charset", default="latin", show_default=True, type=click.Choice(sorted(CHARSETS)), help="The charset (its script) to write samples for.")
+@click.option("--check", "folder", type=click.Path(path_type=Path), help="A sample folder: check its file names and what its samples show, reading no image.")
+def samples_command(charset: str, folder: Path | None) -> None:
+    """What to write: the recommended samples and what each shows (Hangul: its jamo and layout); --check a folder against them."""
+    from glyphgen.charset import get_charset
+    from glyphgen.samples import check_sample_names, sample_guide
+
+    chosen = get_charset(charset)
+    if folder is None:
+        click.echo("\n".join(sample_guide(chosen)))
+        return
+    from rich.console import Console
+
+    from glyphgen.progress import RichProgress
+
+    with RichProgress(Console(stderr=True)) as progress:
+        files = check_sample_names(folder, chosen, progress)
+    recommended = chosen.script.recommended_samples
+    to_write = "".join(char for char in recommended if char in chosen and char not in files)
+    click.echo(
+        f"{folder}: {len(files)} samples for the {charset} charset, {len(recommended) - len(to_write)} of the {len(recommended)} recommended"
+        + (f"; still to write: {to_write}" if to_write else "")
+        + "."
+    )
+
+
 def _training_progress():
     """A bar on a terminal; in a background run's log, a plain line a minute."""
     from rich.console import Console
@@ -235,6 +262,7 @@ def _compare_settings(names: list[str], config_file: Path | None, pairs: tuple[s
 @click.option("--sample-chars", default=None, help="With --truth: the characters rendered as samples (default: the charset's recommended samples).")
 @click.option("--photo", is_flag=True, help="With --truth: degrade the rendered samples like phone photos.")
 @click.option("--charset", default="latin", show_default=True, type=click.Choice(sorted(CHARSETS)), help="Characters scored with --truth.")
+@click.option("--scored", type=click.IntRange(min=1), help="With --truth: score a fixed sample of this many targets (default: all, at most 300).")
 @click.option(
     "--reference",
     type=click.Path(path_type=Path),
@@ -248,7 +276,7 @@ def _compare_settings(names: list[str], config_file: Path | None, pairs: tuple[s
 @click.option("--seed", default=0, show_default=True, type=SEED, help="The same seed for every backend (and the folds).")
 @click.option("--force", is_flag=True, help="Overwrite a report already in --out.")
 def compare_command(
-    samples, truth, backend_list, out, folds, sample_chars, photo, charset, reference, metric, time_budget, config_file, settings, device, seed, force
+    samples, truth, backend_list, out, folds, sample_chars, photo, charset, scored, reference, metric, time_budget, config_file, settings, device, seed, force
 ):
     """Run several backends on the same glyphs and report which writes the hand best."""
     from rich.console import Console
@@ -271,13 +299,13 @@ def compare_command(
     names = resolve_backends([n.strip() for n in backend_list.split(",") if n.strip()])
     per_backend = _compare_settings(names, config_file, settings, device)
     reference = Path(reference) if reference else get_charset(charset).script.reference_font()
-    canvas = evaluation_canvas(per_backend)  # the cases' truth is drawn on it
+    canvas = evaluation_canvas(per_backend, get_charset(charset).script)  # the cases' truth is drawn on it
     if truth is not None:
-        options = dict(photo=photo, sample_chars=sample_chars, charset=charset, reference=reference, seed=seed, canvas=canvas)
+        options = dict(photo=photo, sample_chars=sample_chars, charset=charset, reference=reference, seed=seed, canvas=canvas, scored=scored)
         cases = [with_scratch(lambda folder: truth_case(Path(truth), folder, **options))]
     else:
         cases = holdout_cases(Path(samples), folds=folds, charset=charset, reference=reference, seed=seed, canvas=canvas)
-    reader = CharReader()
+    reader = CharReader(script=get_charset(charset).script)
     console = Console(stderr=True)
     with RichProgress(console) as progress:
         comparison = compare(
@@ -358,34 +386,60 @@ def train(backend, corpus, out, config_file, settings, device, resume):
     "--corpus", default="datasets/cache/corpus", show_default=True, type=click.Path(path_type=Path), help="Corpus folder from `glyphgen corpus build`."
 )
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Run folder: checkpoints/ and the trained model/.")
-@click.option("--steps", default=1500, show_default=True, help="Training steps (batches of 128 glyphs).")
+@click.option("--steps", default=1500, show_default=True, help="Training steps (batches of --set batch_size glyphs, 128 unless set).")
+@click.option(
+    "--set",
+    "settings",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Another training setting: canvas_size, batch_size, lr, widths (e.g. widths=16,32,64,128), seed, checkpoint_every.",
+)
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:N or mps.")
 @click.option("--resume", is_flag=True, help="Continue from the newest checkpoint in --out.")
-def train_classifier(corpus, out, steps, device, resume):
-    """Train the character classifier that `compare` uses for content accuracy."""
-    from glyphgen.classifier import ClassifierConfig, train_classifier
+def train_classifier(corpus, out, steps, settings, device, resume):
+    """Train the character classifier that `compare` uses for content accuracy, for the corpus's script.
 
+    A Latin corpus trains the Latin classifier; a Korean one (its manifest says
+    so) the Korean one, which reads a syllable's initial, medial and final jamo.
+    """
+    from glyphgen.classifier import ClassifierConfig, train_classifier
+    from glyphgen.corpus import corpus_script
+
+    script = corpus_script(corpus)  # one sentence for a folder without a corpus, before any work
     if (Path(out) / "checkpoints").is_dir() and not resume:
         raise GlyphgenError(f"--out {out}: a run is already there; pass --resume to continue it or choose another folder.")
-    config = ClassifierConfig(steps=steps, device=device)
+    values = {  # a list setting (widths) is written with commas
+        key: [_parse_value(v) for v in value.split(",")] if isinstance(value, str) and "," in value else value
+        for key, value in _parse_settings(settings).items()
+    }
+    config = ClassifierConfig.from_dict({"steps": steps, "device": device, **values}, source="train-classifier --set")
     with _training_progress() as progress:
         folder = train_classifier(corpus, out, config, resume=resume, progress=progress)
-    click.echo(f"trained the classifier: {folder}")
+    click.echo(f"trained the {script.name} classifier: {folder}")
 
 
 @main.command("backends")
 @click.argument("name", required=False)
 @click.option("--names", "names_only", is_flag=True, help="Only the names, one a line (for scripts such as `make weights`).")
 @click.option("--pretrainable", is_flag=True, help="Only the backends `glyphgen train` pretrains on the corpus.")
+@click.option("--script", "script_name", help="Only the backends made for this script's corpus (with --pretrainable: the ones `make weights` trains for it).")
 @click.option("--markdown", is_flag=True, help="The table the README shows.")
-def list_backends(name: str | None, names_only: bool, pretrainable: bool, markdown: bool) -> None:
+def list_backends(name: str | None, names_only: bool, pretrainable: bool, script_name: str | None, markdown: bool) -> None:
     """List the registered generative backends, or one backend's settings (glyphgen backends NAME)."""
     from glyphgen.backends import available_backends, get_backend, pretrains, starts_from_shipped_weights
 
     if name is not None:
         _describe_settings(get_backend(name))
         return
-    chosen = {name: cls for name, cls in available_backends().items() if not pretrainable or pretrains(cls)}
+    if script_name is not None:
+        from glyphgen.scripts import get_script
+
+        get_script(script_name)  # an unknown script is one sentence
+    chosen = {
+        name: cls
+        for name, cls in available_backends().items()
+        if (not pretrainable or pretrains(cls)) and (script_name is None or script_name in cls.corpus_scripts)
+    }
     if names_only:
         click.echo("\n".join(chosen))
         return
@@ -449,20 +503,30 @@ def _default_heldout() -> Path | None:
 @click.option("--debian/--no-debian", default=True, show_default=True, help="Also take Debian fonts-* packages (needs apt-get).")
 @click.option("--jobs", default=4, show_default=True, help="Parallel downloads.")
 @click.option("--canvas-size", default=CORPUS_RENDER_SIZE, show_default=True, help="Canvas of the rendered glyph cache.")
-def corpus_build(out, heldout, limit, debian, jobs, canvas_size):
+@click.option("--script", "script_name", default="latin", show_default=True, help="Writing system of the corpus (latin, korean): fonts, coverage, charset.")
+@click.option(
+    "--same-design-iou",
+    type=click.FloatRange(0.0, 1.0, min_open=True),
+    help="Refuse a font whose required glyphs overlap an admitted font's this much, scaled alike (default: the script's; 0.83 for Korean); 1: identical only.",
+)
+def corpus_build(out, heldout, limit, debian, jobs, canvas_size, script_name, same_design_iou):
     """Download, verify, record and render the corpus (needs npm)."""
     from rich.console import Console
 
     from glyphgen.corpus_recipe import build_corpus
     from glyphgen.progress import RichProgress
+    from glyphgen.scripts import get_script
+
+    script = get_script(script_name)
 
     heldout = heldout or _default_heldout()
     if heldout is None:
         raise GlyphgenError("--heldout: no held-out font list found beside the checkout; name it with --heldout FILE.")
     with RichProgress(Console(stderr=True)) as progress:
-        fonts = build_corpus(out, heldout, limit=limit, debian=debian, jobs=jobs, canvas_size=canvas_size, progress=progress)
+        options = dict(limit=limit, debian=debian, jobs=jobs, canvas_size=canvas_size, script=script, same_design_iou=same_design_iou)
+        fonts = build_corpus(out, heldout, **options, progress=progress)
     validation = sum(f.split == "validation" for f in fonts)
-    click.echo(f"{len(fonts)} fonts ({len(fonts) - validation} train, {validation} validation) in {out}; manifest.json lists what was skipped and why.")
+    click.echo(f"{len(fonts)} {script.name} fonts ({len(fonts) - validation} train, {validation} validation) in {out}; manifest.json lists what was skipped.")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Rebuild fonts/reference and fonts/library from the package registries.
+"""Rebuild fonts/reference, fonts/library and fonts/library-korean from the package registries.
 
 Sources (ordinary clients only, nothing else is downloaded):
   * Debian bookworm:  apt-get download fonts-noto-core   (then dpkg-deb -x)
@@ -161,7 +161,7 @@ def fix_names(font, family, psname):
         del font["STAT"]
 
 
-def subset_font(src, dst_dir, stem, rename=None):
+def subset_font(src, dst_dir, stem, rename=None, codepoints=CODEPOINTS):
     font = TTFont(src, recalcTimestamp=False)
     font.flavor = None
     opts = subset.Options()
@@ -173,7 +173,7 @@ def subset_font(src, dst_dir, stem, rename=None):
     opts.name_legacy = True
     opts.glyph_names = False
     sub = subset.Subsetter(opts)
-    wanted = [cp for cp in CODEPOINTS if cp in font.getBestCmap()]
+    wanted = [cp for cp in codepoints if cp in font.getBestCmap()]
     sub.populate(unicodes=wanted)
     sub.subset(font)
     if rename:
@@ -237,21 +237,15 @@ def build_korean_reference(work, out_dir):
     npmdir = os.path.join(work, "npm")
     os.makedirs(npmdir, exist_ok=True)
     npm_id, ver = KOREAN_REFERENCE["npm"], KOREAN_REFERENCE["version"]
-    tgz = os.path.join(npmdir, f"fontsource-{npm_id}-{ver}.tgz")
-    if not os.path.exists(tgz):
-        run(["npm", "pack", f"@fontsource/{npm_id}@{ver}"], npmdir)
-    pkg = os.path.join(npmdir, npm_id)
-    if not os.path.isdir(pkg):
-        os.makedirs(pkg)
-        run(["tar", "xzf", tgz, "-C", pkg], npmdir)
-    meta = json.load(open(os.path.join(pkg, "package", "metadata.json"), encoding="utf-8"))
+    pkg = npm_package(npmdir, npm_id, ver)
+    meta = json.load(open(os.path.join(pkg, "metadata.json"), encoding="utf-8"))
     if meta["license"]["type"] != "OFL-1.1":
         raise SystemExit(f"{npm_id}: unexpected license {meta['license']['type']}")
     ref_dir = os.path.join(out_dir, "reference")
     latin = os.path.join(ref_dir, REFERENCE["out"])
     if not os.path.exists(latin):
         raise SystemExit(f"{latin} is missing: build the Latin reference first")
-    hangul = TTFont(os.path.join(pkg, "package", "files", f"{npm_id}-korean-400-normal.woff2"), recalcTimestamp=False)
+    hangul = TTFont(os.path.join(pkg, "files", f"{npm_id}-korean-400-normal.woff2"), recalcTimestamp=False)
     hangul.flavor = None
     opts = subset.Options()
     opts.layout_features = []
@@ -272,51 +266,60 @@ def build_korean_reference(work, out_dir):
         hangul.save(part)
         merged = Merger().merge([latin, part])  # the first font wins where both map a code point
     fix_names(merged, "Noto Sans KR Hangul", KOREAN_REFERENCE["ps"])
+    # The merge stamps the time; the Latin reference's dates keep the build reproducible.
+    merged["head"].created, merged["head"].modified = latin_font["head"].created, latin_font["head"].modified
+    merged.recalcTimestamp = False
     out = os.path.join(ref_dir, KOREAN_REFERENCE["out"])
     merged.save(out)
     f = TTFont(out)
     bad = [f"U+{cp:04X}" for cp in list(CODEPOINTS) + list(HANGUL_SYLLABLES) if cp not in BLANK_OK and not nonempty(f, cp)]
     if bad:
         raise SystemExit(f"Korean reference font lacks outlines for {len(bad)} code points, e.g. {bad[:5]}")
-    lic_text = open(os.path.join(pkg, "package", "LICENSE"), encoding="utf-8").read()
+    lic_text = open(os.path.join(pkg, "LICENSE"), encoding="utf-8").read()
     with open(os.path.join(ref_dir, "NotoSansKR-OFL.txt"), "w", encoding="utf-8") as fh:
         fh.write(f"{hangul['name'].getDebugName(0)}\n(npm:@fontsource/{npm_id}@{ver}; merged under Noto Sans, OFL.txt)\n\n{lic_text}")
     print(f"reference: {out} ({os.path.getsize(out)} bytes), {len(CODEPOINTS) + len(HANGUL_SYLLABLES)} code points verified")
 
 
-def build_library(work, out_dir):
+def npm_package(npmdir, npm_id, ver):
+    """The unpacked ``package/`` folder of ``@fontsource/<npm_id>@<ver>``, packed and unpacked once under ``npmdir``."""
+    tgz = os.path.join(npmdir, f"fontsource-{npm_id}-{ver}.tgz")
+    if not os.path.exists(tgz):
+        run(["npm", "pack", f"@fontsource/{npm_id}@{ver}"], npmdir)
+    pkg = os.path.join(npmdir, npm_id)
+    if not os.path.isdir(pkg):
+        os.makedirs(pkg)
+        run(["tar", "xzf", tgz, "-C", pkg], npmdir)
+    return os.path.join(pkg, "package")
+
+
+def build_npm_library(work, lib_dir, fonts, subset_name, codepoints, required):
+    """Subset each of ``fonts`` (npm @fontsource packages) from its ``subset_name`` file into ``lib_dir``,
+    check every ``required`` code point has an outline, and write the licenses and ``manifest.json``."""
     npmdir = os.path.join(work, "npm")
     os.makedirs(npmdir, exist_ok=True)
-    lib_dir = os.path.join(out_dir, "library")
     lic_dir = os.path.join(lib_dir, "licenses")
     os.makedirs(lic_dir, exist_ok=True)
     manifest = []
-    for item in LIBRARY:
+    for item in fonts:
         npm_id, ver = item["npm"], item["version"]
-        tgz = os.path.join(npmdir, f"fontsource-{npm_id}-{ver}.tgz")
-        if not os.path.exists(tgz):
-            run(["npm", "pack", f"@fontsource/{npm_id}@{ver}"], npmdir)
-        pkg = os.path.join(npmdir, npm_id)
-        if not os.path.isdir(pkg):
-            os.makedirs(pkg)
-            run(["tar", "xzf", tgz, "-C", pkg], npmdir)
-        meta = json.load(open(os.path.join(pkg, "package", "metadata.json"), encoding="utf-8"))
+        pkg = npm_package(npmdir, npm_id, ver)
+        meta = json.load(open(os.path.join(pkg, "metadata.json"), encoding="utf-8"))
         lic = meta["license"]["type"]
         if lic not in ("OFL-1.1", "Apache-2.0"):
             raise SystemExit(f"{npm_id}: unexpected license {lic}")
-        # The 'latin' subset file covers U+0000-00FF, U+2000-206F and U+20AC: every code point we keep.
-        src = os.path.join(pkg, "package", "files", f"{npm_id}-latin-400-normal.woff2")
+        src = os.path.join(pkg, "files", f"{npm_id}-{subset_name}-400-normal.woff2")
         rename = item.get("fix_names")
-        out = subset_font(src, lib_dir, item["ps"], rename=rename)
+        out = subset_font(src, lib_dir, item["ps"], rename=rename, codepoints=codepoints)
         f = TTFont(out)
         ps = f["name"].getDebugName(6)
         if ps != item["ps"]:
             raise SystemExit(f"{npm_id}: PostScript name {ps!r}, expected {item['ps']!r}")
-        missing = [chr(cp) for cp in REQUIRED_LIBRARY if not nonempty(f, cp)]
+        missing = [chr(cp) for cp in required if not nonempty(f, cp)]
         if missing:
-            raise SystemExit(f"{npm_id}: no outline for {''.join(missing)!r}")
-        n_cov = sum(1 for cp in CODEPOINTS if cp in BLANK_OK or nonempty(f, cp))
-        lic_text = open(os.path.join(pkg, "package", "LICENSE"), encoding="utf-8").read()
+            raise SystemExit(f"{npm_id}: no outline for {len(missing)} required code points, e.g. {''.join(missing[:20])!r}")
+        n_cov = sum(1 for cp in codepoints if cp in BLANK_OK or nonempty(f, cp))
+        lic_text = open(os.path.join(pkg, "LICENSE"), encoding="utf-8").read()
         if lic == "Apache-2.0":  # fontsource ships the bare Apache text: add the font's notice
             lic_text = f"{f['name'].getDebugName(0)}\n\nLicensed under the Apache License, Version 2.0 (text below).\n\n" + lic_text
         with open(os.path.join(lic_dir, ps + ".txt"), "w", encoding="utf-8") as fh:
@@ -331,10 +334,36 @@ def build_library(work, out_dir):
                 "sha256": sha256(out),
             }
         )
-        print(f"library: {os.path.basename(out):32s} {item['style']:12s} {lic:10s} {n_cov}/{len(CODEPOINTS)} code points, {os.path.getsize(out)} bytes")
+        coverage = f"{n_cov}/{len(codepoints)} code points, {os.path.getsize(out)} bytes"
+        print(f"{os.path.basename(lib_dir)}: {os.path.basename(out):32s} {item['style']:12s} {lic:10s} {coverage}")
     with open(os.path.join(lib_dir, "manifest.json"), "w", encoding="utf-8") as fh:
         json.dump(manifest, fh, indent=2)
         fh.write("\n")
+
+
+def build_library(work, out_dir):
+    # The 'latin' subset file covers U+0000-00FF, U+2000-206F and U+20AC: every code point we keep.
+    build_npm_library(work, os.path.join(out_dir, "library"), LIBRARY, "latin", CODEPOINTS, REQUIRED_LIBRARY)
+
+
+# The Korean retrieval library: fonts of clearly different styles, subset to glyphgen's `korean`
+# charset (printable ASCII + the 2,350 KS X 1001 syllables). A fontsource `korean` file holds the
+# whole font (its Latin included), so no slices need merging. None is a held-out family, and none
+# is the font of a bundled demo sample set. Every one needs an outline for every syllable and
+# every ASCII letter and digit; ASCII punctuation a font lacks falls back like any missing glyph.
+KOREAN_CODEPOINTS = read_charset("korean")
+REQUIRED_KOREAN_LIBRARY = [cp for cp in KOREAN_CODEPOINTS if cp >= 0x80 or chr(cp).isalnum()]
+KOREAN_LIBRARY = [
+    {"npm": "song-myung", "version": "5.2.8", "style": "serif", "ps": "SongMyung-Regular"},
+    {"npm": "jua", "version": "5.3.0", "style": "rounded", "ps": "Jua-Regular"},
+    {"npm": "stylish", "version": "5.2.8", "style": "pen", "ps": "Stylish-Regular"},
+    {"npm": "dongle", "version": "5.2.7", "style": "handwriting", "ps": "Dongle-Regular"},
+    {"npm": "black-han-sans", "version": "5.2.8", "style": "display", "ps": "BlackHanSans-Regular"},
+]
+
+
+def build_korean_library(work, out_dir):
+    build_npm_library(work, os.path.join(out_dir, "library-korean"), KOREAN_LIBRARY, "korean", KOREAN_CODEPOINTS, REQUIRED_KOREAN_LIBRARY)
 
 
 def check_names(out_dir, names_file):
@@ -369,7 +398,7 @@ def main():
     ap.add_argument("--out", default=HERE, help="fonts/ directory to write (default: this script's folder)")
     ap.add_argument("--workdir", help="download/unpack directory (default: a temporary directory)")
     ap.add_argument("--check-names", metavar="FILE", help="family names that must not appear under --out")
-    ap.add_argument("--only", choices=["reference", "library"])
+    ap.add_argument("--only", choices=["reference", "library", "library-korean"])
     a = ap.parse_args()
     tmp = None
     work = a.workdir
@@ -383,6 +412,8 @@ def main():
             build_korean_reference(work, a.out)
         if a.only in (None, "library"):
             build_library(work, a.out)
+        if a.only in (None, "library-korean"):
+            build_korean_library(work, a.out)
         if a.check_names:
             check_names(a.out, a.check_names)
     finally:

@@ -34,7 +34,8 @@ from .canvas import EVALUATION_SIZE, Canvas
 from .errors import GlyphgenError
 from .evaluate import EVALUATION_CANVAS, REFERENCE, Case, on_evaluation_canvas, reference_glyphs, score_glyphs
 from .progress import Progress
-from .task import generate_glyphs
+from .scripts import LATIN, Script
+from .task import generate_glyphs, make_backend
 
 try:
     import resource
@@ -137,22 +138,21 @@ def resolve_backends(names: Sequence[str]) -> list[str]:
     return chosen
 
 
-def model_canvas_size(name: str, settings: Mapping[str, Any]) -> int | None:
-    """The canvas a compared backend draws on (see ``Backend.model_canvas``); None for the reference baseline."""
+def model_canvas_size(name: str, settings: Mapping[str, Any], script: Script = LATIN) -> int | None:
+    """The canvas a compared backend draws on for ``script`` (see ``Backend.model_canvas``); None for the reference baseline."""
     if name == REFERENCE:
         return None
-    backend_class = get_backend(backend_of(name))
-    return backend_class(backend_class.config_class.from_dict(dict(settings), source=f"{name} settings")).model_canvas().size
+    return make_backend(backend_of(name), settings, script).model_canvas().size
 
 
-def evaluation_canvas(backends: Mapping[str, Mapping[str, Any]]) -> Canvas:
+def evaluation_canvas(backends: Mapping[str, Mapping[str, Any]], script: Script = LATIN) -> Canvas:
     """The canvas to score ``backends`` (name -> settings) on: EVALUATION_SIZE, or the largest model canvas if larger.
 
     No model's glyphs are then shrunk to be scored, and models on canvases that
     divide it are enlarged by a whole factor, exactly: as they were scored before
     any larger model was compared.
     """
-    sizes = [size for name, settings in backends.items() if (size := model_canvas_size(name, settings))]
+    sizes = [size for name, settings in backends.items() if (size := model_canvas_size(name, settings, script))]
     return Canvas(max([EVALUATION_SIZE, *sizes]))
 
 
@@ -205,9 +205,8 @@ def _fit_and_draw(
     run: BackendRun, name: str, settings: Mapping[str, Any], case: Case, seed: int, budget: float | None, progress: Progress
 ) -> tuple[dict[str, np.ndarray], dict[str, float]]:
     """The backend's glyphs for the case's targets on the evaluation canvas, and the bits per pixel of their truth where it has a likelihood."""
-    backend_class = get_backend(backend_of(name))
-    config = backend_class.config_class.from_dict({**settings, "seed": seed}, source=f"{name} settings")
-    backend = backend_class(config)
+    backend = make_backend(backend_of(name), {**settings, "seed": seed}, case.script)
+    config = backend.config
     task = case.task(backend.model_canvas())
     started = time.monotonic()
     # Every case gets the whole budget: a fold is a build of its own.

@@ -44,7 +44,7 @@ from .outputs import scratch_name, write_atomically
 from .progress import Progress
 from .render import render_glyphs
 from .samples import ink_boxes, place_in_boxes
-from .scripts import LATIN, Script
+from .scripts import LATIN, Script, get_script
 
 MANIFEST_FILE = "manifest.json"
 RENDERED_FOLDER = "rendered"
@@ -77,10 +77,11 @@ def file_sha256(path: Path) -> str:
 # -- the manifest -----------------------------------------------------------------
 
 
-def write_manifest(out: Path, fonts: Sequence[CorpusFont], skipped: Sequence[str], *, catalogue: str = "") -> Path:
-    """``manifest.json``: the fonts (by id), what was skipped and why, and the catalogue they were chosen from."""
+def write_manifest(out: Path, fonts: Sequence[CorpusFont], skipped: Sequence[str], *, catalogue: str = "", script: Script = LATIN) -> Path:
+    """``manifest.json``: the script, the fonts (by id), what was skipped and why, and the catalogue they were chosen from."""
     manifest = {
         "recipe": "glyphgen corpus build",
+        "script": script.name,
         "catalogue": catalogue,
         "fonts": [asdict(f) for f in sorted(fonts, key=lambda f: f.id)],
         "skipped": sorted(skipped),
@@ -99,6 +100,22 @@ def read_manifest(out: Path) -> list[CorpusFont]:
         raise GlyphgenError(f"{path}: no corpus here; build one with `glyphgen corpus build`.") from None
     except (ValueError, KeyError, TypeError) as exc:
         raise GlyphgenError(f"{path}: not a corpus manifest ({exc}).") from None
+
+
+def corpus_script(out: Path) -> Script:
+    """The script a corpus is of, as its manifest records it (manifests older than the key are Latin)."""
+    path = Path(out) / MANIFEST_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise GlyphgenError(f"{path}: no corpus here; build one with `glyphgen corpus build`.") from None
+    except ValueError as exc:
+        raise GlyphgenError(f"{path}: not a corpus manifest ({exc}).") from None
+    name = data.get("script", LATIN.name) if isinstance(data, dict) else None
+    try:
+        return get_script(name)
+    except (GlyphgenError, TypeError):
+        raise GlyphgenError(f"{path}: the corpus is of script {name!r}, which this glyphgen does not know.") from None
 
 
 # -- glyph folders: one shard per font, an index, read lazily -------------------------

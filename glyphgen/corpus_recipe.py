@@ -7,6 +7,7 @@ licensed ones, and **never** a family of the held-out list kept for independent
 evaluation. Run it as::
 
     glyphgen corpus build --out datasets/cache/corpus
+    glyphgen corpus build --script korean --out datasets/cache/corpus-korean
 
 Steps, each checked:
 
@@ -15,14 +16,17 @@ Steps, each checked:
 2. *exclude*: every family whose name matches the held-out list is dropped
    before anything is downloaded (a name that starts with a held-out name, such
    as "... SC" or "... Two", counts too);
-3. *fetch*: ``npm pack @fontsource/<id>`` (or ``apt-get download``), the Latin
-   regular face converted to TTF;
+3. *fetch*: ``npm pack @fontsource/<id>`` (or ``apt-get download``), the regular
+   face of the script's subset converted to TTF (for Korean, Google's named
+   ``korean`` file holds the whole font); a Debian collection (``.ttc``) is
+   unpacked into its faces;
 4. *verify*: license OFL/Apache (as the package states it), the font's own name
    table not held out, an outline for every character the script's corpus rules
    require, a real lowercase where the script has one (caps-only fonts would
-   teach that ``a`` is ``A``);
-5. *manifest*: ``manifest.json`` records each font's family, source, license,
-   sha256 and split (a fixed 10% of families is for validation only);
+   teach that ``a`` is ``A``), and not a design already admitted under another
+   name (its required glyphs drawn almost exactly like an admitted font's);
+5. *manifest*: ``manifest.json`` records the script, each font's family, source,
+   license, sha256 and split (a fixed 10% of families is for validation only);
 6. *render*: ``rendered/`` holds every font's glyphs of the script's corpus
    charset on the canvas, one shard a font (see :mod:`glyphgen.corpus`, which
    also reads them).
@@ -45,7 +49,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
-from fontTools.ttLib import TTFont
+from fontTools.ttLib import TTCollection, TTFont
+from scipy import ndimage
 
 from . import bitmap
 from .canvas import CORPUS_RENDER_SIZE, Canvas
@@ -60,7 +65,7 @@ FONTSOURCE_MAJOR = "5"
 # Licenses a corpus font may carry: OFL and Apache, and the similarly free ones
 # Debian's font packages use (GPL with or without the font exception, LPPL, ...).
 _FREE_LICENSE = re.compile(
-    r"^(OFL|SIL-OFL|Apache-2\.0|GPL|LGPL|AGPL|LPPL|GUST|MIT|Expat|BSD|Bitstream|DejaVu|Artistic|CC0|CC-BY(-SA)?-[0-9.]+$|public-domain)",
+    r"^(OFL|SIL-OFL|SIL-1\.1|Apache-2(\.0)?|GPL|LGPL|AGPL|LPPL|GUST|MIT|Expat|BSD|Bitstream|DejaVu|Artistic|Baekmuk|CC0|CC-BY(-SA)?-[0-9.]+$|public-domain)",
     re.I,
 )
 _REGULAR_STYLES = ("regular", "book", "roman", "normal", "medium")
@@ -68,6 +73,14 @@ VALIDATION_PERCENT = 10
 # Lowercase and capital ink heights are compared on this canvas: capitals ~35 px
 # high tell a real lowercase from a caps-only font's with room to spare.
 CAPS_CHECK_SIZE = 64
+# Two fonts whose required glyphs overlap this much (ink intersection over union of their
+# design prints) are one design under two names: Debian's "BM JUA" is Google's "Jua" set
+# higher (0.91), "NanumMyeongjo Eco" is "Nanum Myeongjo" with holes (0.90), "D2Coding" has
+# NanumBarunGothic's Hangul (1.0). Distinct Korean designs measured at most 0.78 (Black Han
+# Sans and Gasoek One), most below 0.7.
+SAME_DESIGN_IOU = 0.83
+# A design print is the set's ink scaled to fill a square of this many pixels, rendered at twice that.
+DESIGN_PRINT_SIZE = 48
 # Families whose Latin is not text: barcodes, redaction bars, icon and blank fonts.
 _NOT_TEXT = re.compile(r"barcode|redacted|blank|icons?\b|symbols?\b|emoji|flow circular|flow block|flow rounded", re.I)
 
@@ -210,6 +223,7 @@ def fetch_debian(package: str, fonts_dir: Path, scratch: Path) -> list[tuple[Pat
     subprocess.run(["dpkg-deb", "-x", str(debs[0]), str(tree)], check=True, capture_output=True)
     version = debs[0].name.split("_")[1] if debs[0].name.count("_") >= 2 else "?"
     licenses = sorted({lic for doc in tree.glob("usr/share/doc/*/copyright") for lic in debian_licenses(doc.read_text("utf-8", "replace"))})
+    unpack_collections(tree)
     by_family: dict[str, list[Path]] = {}
     for path in sorted(tree.rglob("*")):
         if path.suffix.lower() in (".ttf", ".otf") and path.is_file():
@@ -226,6 +240,27 @@ def fetch_debian(package: str, fonts_dir: Path, scratch: Path) -> list[tuple[Pat
         target = fonts_dir / f"debian-{package[len('fonts-') :]}-{squash(family)}{source_path.suffix.lower()}"
         target.write_bytes(source_path.read_bytes())
         faces.append((target, family, ", ".join(licenses), f"debian:{package}@{version}"))
+    return faces
+
+
+def unpack_collections(tree: Path) -> list[Path]:
+    """Each face of every font collection (``.ttc``) under ``tree`` as a font file of its own beside it.
+
+    FreeType and the name checks read one face a file; a collection's faces are
+    often different families (D2Coding and D2Coding ligature), chosen like files.
+    """
+    faces = []
+    for collection in sorted(tree.rglob("*")):
+        if collection.suffix.lower() not in (".ttc", ".otc") or not collection.is_file():
+            continue
+        try:
+            fonts = TTCollection(collection).fonts
+        except Exception:  # an unreadable collection is no training data
+            continue
+        for index, font in enumerate(fonts):
+            target = collection.with_name(f"{collection.stem}-{index}{'.otf' if 'CFF ' in font else '.ttf'}")
+            font.save(target)
+            faces.append(target)
     return faces
 
 
@@ -293,7 +328,7 @@ def verify_font(path: Path, license_id: str, heldout: Sequence[str], script: Scr
         return f"unreadable ({exc})"
     held = [name for name in names if is_heldout(name, heldout)]
     if held:
-        return f"its name table says {held[0]!r}, a held-out family"
+        return "its name table names a held-out family"  # not which: a manifest never spells one out
     lacking = missing_chars(path, script.corpus.required)
     if lacking:
         return f"no outline for {''.join(lacking[:10])}"
@@ -314,6 +349,39 @@ def is_caps_only(path: Path, script: Script = LATIN) -> bool:
     return bool(ratios) and float(np.median(ratios)) > rules.caps_only_ratio
 
 
+def design_print(path: Path, script: Script = LATIN) -> np.ndarray:
+    """The ink of the font's required glyphs, packed: what :func:`same_design` compares.
+
+    One square around the ink of the whole set is scaled to DESIGN_PRINT_SIZE, so
+    a design re-issued larger or higher on its em (Google's versions of Debian's
+    fonts often are) prints the same; a closing fills pinholes (Nanum's ink-saving
+    "Eco" cuts) that would otherwise part two prints of one design.
+    """
+    size = 2 * DESIGN_PRINT_SIZE
+    glyphs = render_glyphs(path, script.corpus.required, Canvas(size))
+    box = bitmap.ink_bbox(bitmap.ink_mask(glyphs.max(axis=0)))
+    if box is None:
+        return np.packbits(np.zeros((len(glyphs), DESIGN_PRINT_SIZE, DESIGN_PRINT_SIZE), dtype=bool))
+    top, bottom, left, right = box
+    side = max(bottom - top, right - left)
+    top, left = (top + bottom - side) // 2 + size, (left + right - side) // 2 + size  # in the padded frame below
+    framed = np.pad(glyphs, ((0, 0), (size, size), (size, size)))[:, top : top + side, left : left + side]
+    prints = [ndimage.binary_closing(bitmap.ink_mask(bitmap.resample(glyph, DESIGN_PRINT_SIZE))) for glyph in framed]
+    return np.packbits(np.stack(prints))
+
+
+def same_design(print_: np.ndarray, others: Sequence[np.ndarray], threshold: float = SAME_DESIGN_IOU) -> int | None:
+    """The index of the one of ``others`` whose glyphs overlap ``print_``'s most, at least ``threshold``, or None."""
+    if not len(others):
+        return None
+    stacked = np.stack(others)
+    shared = np.unpackbits(stacked & print_, axis=1).sum(axis=1)
+    either = np.unpackbits(stacked | print_, axis=1).sum(axis=1)
+    overlap = shared / np.maximum(either, 1)
+    best = int(np.argmax(overlap))
+    return best if overlap[best] >= threshold else None
+
+
 # -- the whole recipe ------------------------------------------------------------
 
 
@@ -326,25 +394,43 @@ def build_corpus(
     jobs: int = 4,
     canvas_size: int = CORPUS_RENDER_SIZE,
     script: Script = LATIN,
+    same_design_iou: float | None = None,
     progress: Progress = Progress(),
 ) -> list[CorpusFont]:
-    """Fetch, verify, record and render a corpus of ``script`` into ``out``; returns the manifest."""
+    """Fetch, verify, record and render a corpus of ``script`` into ``out``; returns the manifest.
+
+    A font whose design print overlaps an admitted font's by ``same_design_iou``
+    (default: the script's ``CorpusRules.same_design_iou``) is refused as the same
+    design (None: only equal family names are). The script's
+    ``validation_families`` are never trained on.
+    """
+    same_design_iou = same_design_iou if same_design_iou is not None else script.corpus.same_design_iou
+    kept_out = {squash(family) for family in script.corpus.validation_families}
     heldout = read_heldout(heldout_path)
     out = Path(out)
     fonts_dir = out / "fonts"
     fonts_dir.mkdir(parents=True, exist_ok=True)
     fonts: list[CorpusFont] = []
+    prints: list[np.ndarray] = []  # design_print of each admitted font, in order
     skipped: list[str] = []
 
     def admit(path: Path, family: str, font_id: str, category: str, license_id: str, source: str) -> None:
         problem = verify_font(path, license_id, heldout, script)
         if problem is None and any(squash(f.family) == squash(family) for f in fonts):
             problem = "the same design is already in the corpus"
+        if problem is None and same_design_iou is not None:
+            print_ = design_print(path, script)
+            twin = same_design(print_, prints, same_design_iou)
+            if twin is not None:
+                problem = f"the same design as {fonts[twin].id}, already in the corpus"
         if problem:
             path.unlink(missing_ok=True)
             skipped.append(f"{font_id}: {problem}")
             return
-        fonts.append(CorpusFont(family, font_id, category, license_id, source, str(path.relative_to(out)), file_sha256(path), split_of(squash(family))))
+        if same_design_iou is not None:
+            prints.append(print_)
+        split = "validation" if squash(family) in kept_out else split_of(squash(family))
+        fonts.append(CorpusFont(family, font_id, category, license_id, source, str(path.relative_to(out)), file_sha256(path), split))
 
     with tempfile.TemporaryDirectory(prefix="glyphgen-corpus-") as scratch:
         subset = script.corpus.fontsource_subset
@@ -379,10 +465,10 @@ def build_corpus(
                     for path, family, license_id, source in result:
                         if is_heldout(family, heldout):  # checked again by name table in admit
                             path.unlink(missing_ok=True)
-                            skipped.append(f"{package}/{squash(family)}: a held-out family")
+                            skipped.append(f"{package}: a face of a held-out family")  # unnamed, as above
                             continue
                         admit(path, family, f"{package}/{squash(family)}", "debian", license_id, source)
                 progress.advance()
-    write_manifest(out, fonts, skipped, catalogue=CATALOGUE_PACKAGE)
+    write_manifest(out, fonts, skipped, catalogue=CATALOGUE_PACKAGE, script=script)
     render_corpus(out, fonts, Canvas(canvas_size), progress, script=script)
     return fonts

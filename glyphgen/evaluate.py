@@ -37,11 +37,14 @@ from .charset import get_charset
 from .errors import GlyphgenError
 from .render import render_glyphs, require_chars
 from .samples import MIN_SAMPLES, place_inks, read_inks
+from .scripts import LATIN, Script
 from .synthetic import write_samples
 from .task import task_for
 
 EVALUATION_CANVAS = Canvas(EVALUATION_SIZE)  # the evaluation canvas unless a compared model draws larger
 REFERENCE = "reference"  # the no-style baseline: the reference font's glyph as it is
+# A larger charset (Korean: 2,350 syllables) is scored on a fixed sample of this many targets.
+SCORED_AT_MOST = 300
 
 
 @dataclass
@@ -55,6 +58,7 @@ class Case:
     reference: Path
     make_task: Callable[[Canvas], FewShotTask]
     canvas: Canvas = EVALUATION_CANVAS  # the evaluation canvas: the truth's, and where drawn glyphs are scored
+    script: Script = LATIN  # whose characters the targets are: the backends are set to draw it
     _tasks: dict[int, FewShotTask] = field(default_factory=dict)
 
     def task(self, canvas: Canvas) -> FewShotTask:
@@ -74,10 +78,15 @@ def truth_case(
     reference: Path,
     seed: int = 0,
     canvas: Canvas = EVALUATION_CANVAS,
+    scored: int | None = None,
 ) -> Case:
     """Write ``font``'s ``sample_chars`` (default: its script's recommended samples) as sample images into ``folder``; the rest of ``charset`` are the targets.
 
-    The truth is drawn on ``canvas``, the evaluation canvas.
+    Only the charset's own script is scored (a Korean font's syllables, not its
+    ASCII, which the Latin comparison judges). ``scored`` targets at most, a fixed
+    sample drawn with ``seed``; by default all of a charset up to
+    :data:`SCORED_AT_MOST` targets and that many of a larger one. The truth is
+    drawn on ``canvas``, the evaluation canvas.
     """
     chosen = get_charset(charset)
     sample_chars = tuple(dict.fromkeys(chosen.script.recommended_samples if sample_chars is None else sample_chars))
@@ -85,15 +94,25 @@ def truth_case(
     if outside or len(sample_chars) < MIN_SAMPLES:
         problem = f"{outside[0]!r} is not an inked character of the {chosen.name} charset" if outside else f"name at least {MIN_SAMPLES} characters"
         raise GlyphgenError(f"--sample-chars {''.join(sample_chars)!r}: {problem}.")
-    require_chars(font, chosen.inked_chars, "the --truth font")
+    scored_chars = [c for c in chosen.inked_chars if chosen.script.owns(c)]  # a Korean truth need not have every ASCII sign
+    require_chars(font, list(dict.fromkeys([*sample_chars, *scored_chars])), "the --truth font")
     require_chars(reference, chosen.inked_chars, f"the reference font (for the {chosen.name} charset)")
     write_samples(font, folder, sample_chars, photo=photo, seed=seed)
     samples = place_inks(read_inks(folder, chosen), reference, canvas)
     on_canvas = samples.on_canvas(canvas)
     calibration = metrics.calibrate(on_canvas, font, canvas)
-    targets = tuple(c for c in chosen.inked_chars if c not in on_canvas)
+    targets = fixed_sample([c for c in scored_chars if c not in on_canvas], scored, seed)
     truth = dict(zip(targets, metrics.true_glyphs(font, targets, canvas, calibration)))
-    return Case(Path(font).stem, samples.chars, targets, truth, reference, lambda model: task_for(samples, chosen, reference, model), canvas)
+    return Case(Path(font).stem, samples.chars, targets, truth, reference, lambda model: task_for(samples, chosen, reference, model), canvas, chosen.script)
+
+
+def fixed_sample(chars: Sequence[str], count: int | None, seed: int) -> tuple[str, ...]:
+    """``count`` of ``chars`` (default: all, up to SCORED_AT_MOST), the same ones for the same seed, in charset order."""
+    count = count if count is not None else SCORED_AT_MOST
+    if count >= len(chars):
+        return tuple(chars)
+    chosen = set(np.random.default_rng(seed).choice(len(chars), size=count, replace=False).tolist())
+    return tuple(c for i, c in enumerate(chars) if i in chosen)
 
 
 def folds_of(chars: Sequence[str], folds: int, seed: int) -> list[tuple[str, ...]]:
@@ -116,7 +135,7 @@ def holdout_cases(folder: Path, *, folds: int = 5, charset: str = "latin", refer
     for number, held in enumerate(folds_of(list(inks), folds, seed), start=1):
         fitted = place_inks({c: v for c, v in inks.items() if c not in held}, reference, canvas)
         truth = place_inks({c: inks[c] for c in held}, reference, canvas, scale=fitted.scale)
-        targets = tuple(c for c in chosen.inked_chars if c in held)
+        targets = tuple(c for c in chosen.inked_chars if c in held and chosen.script.owns(c))
         cases.append(
             Case(
                 f"fold {number}/{folds}",
@@ -126,6 +145,7 @@ def holdout_cases(folder: Path, *, folds: int = 5, charset: str = "latin", refer
                 reference,
                 lambda model, fitted=fitted: task_for(fitted, chosen, reference, model),
                 canvas,
+                chosen.script,
             )
         )
     return cases

@@ -128,3 +128,47 @@ def _feature_order(feature: str) -> tuple[int, int, str]:
     kinds = ("initial", "medial", "final", "layout")
     alphabet = {"initial": INITIALS, "medial": MEDIALS, "final": FINALS}.get(kind, "")
     return kinds.index(kind), alphabet.find(letter[0]) if alphabet else LAYOUTS.index(letter), feature
+
+
+# Where a layout puts the medial and final, for people choosing what to write (keys: ORIENTATIONS).
+LAYOUT_MEANINGS = {
+    "right": "the vowel stands right of the initial",
+    "below": "the vowel sits under the initial",
+    "both": "the vowel wraps under and right of the initial",
+    "+final": "a final consonant sits underneath",
+}
+
+# The modern conjoining jamo (what NFD makes of a syllable), each as the letter it is.
+_CONJOINING_INITIALS = 0x1100
+_CONJOINING_MEDIALS = 0x1161
+_CONJOINING_FINALS = 0x11A8
+
+
+def jamo_letter(char: str) -> str | None:
+    """The compatibility letter a lone modern jamo is (ᄀ U+1100 -> ㄱ), itself for a compatibility letter; else None."""
+    if not is_jamo(char):
+        return None
+    code = ord(char)
+    for first, letters in ((_CONJOINING_INITIALS, INITIALS), (_CONJOINING_MEDIALS, MEDIALS), (_CONJOINING_FINALS, FINALS)):
+        if 0 <= code - first < len(letters):
+            return letters[code - first]
+    modern = set(INITIALS + MEDIALS + FINALS)
+    return char if char in modern else None  # an archaic jamo or a filler has no modern letter
+
+
+def shows_letter(char: str, letter: str) -> bool:
+    """Whether syllable ``char`` has ``letter`` as its initial, medial or final (a cluster final shows itself)."""
+    jamo = decompose(char)
+    return letter in (INITIALS[jamo.initial], MEDIALS[jamo.medial], FINALS[jamo.final - 1] if jamo.final else "")
+
+
+def lone_jamo_problem(char: str, universe: Iterable[str]) -> str | None:
+    """Why ``char`` cannot be a sample when it is a lone jamo (a part of a syllable), with a syllable of ``universe`` to write instead; else None."""
+    if not is_jamo(char):
+        return None
+    letter = jamo_letter(char)
+    shown = letter if letter == char else f"U+{ord(char):04X}" + (f" (the jamo {letter})" if letter else "")
+    example = next((c for c in universe if is_syllable(c) and shows_letter(c, letter)), None) if letter else None
+    if example is None:
+        return f"{shown} is a single jamo, not a syllable; write a whole syllable"
+    return f"{shown} is a single jamo, not a syllable; write a whole syllable such as {example} ({example}.png or uni{ord(example):04X}.png)"

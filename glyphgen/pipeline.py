@@ -9,8 +9,12 @@ interrupted or failed build never leaves a half-written font.
 
 from __future__ import annotations
 
+import itertools
+import multiprocessing
+import os
 import time
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +24,7 @@ import numpy as np
 
 from . import DEFAULT_BACKEND, bitmap
 from .appearance import LINKED_STYLES, Appearance, measure_appearance
-from .backends import FitReport, get_backend
+from .backends import Backend, FitReport
 from .canvas import EXPORT_SIZE, Canvas
 from .charset import Charset, describe, get_charset, glyph_name
 from .errors import GlyphgenError, ValidationError
@@ -29,11 +33,15 @@ from .outputs import check_output_folder, refuse_input_as_output, write_all
 from .preview import render_preview
 from .progress import Progress
 from .samples import SampleSet
-from .task import generate_glyphs, prepare_task
+from .task import generate_glyphs, make_backend, part_task, prepare_task, script_parts, scripts_of
 from .validate import Report, validate_binaries
 from .vectorize import Outline, count_points, trace_bitmap, trace_mask, transform_outline
 
 FONT_FORMATS = ("ttf", "otf", "woff2")
+# Generated glyphs are traced in parallel processes from this many on (starting workers
+# costs about a second each), by at most this many workers.
+PARALLEL_TRACING_FROM = 200
+TRACE_WORKERS_AT_MOST = 8
 PREVIEW_NAME = "preview.png"
 
 
@@ -104,25 +112,29 @@ def build_font(options: BuildOptions, progress: Progress = Progress()) -> BuildR
     paths = output_paths(Path(options.out), options.info)
     refuse_input_as_output(Path(options.out), Path(options.samples), "--samples")
     check_output_folder(Path(options.out), options.force, is_font_output)
-    backend_class = get_backend(options.backend)
-    config = backend_class.config_class.from_dict({**options.backend_settings, "seed": options.seed}, source=f"{options.backend} settings")
-    backend = backend_class(config)
-    canvas = backend.model_canvas()
+    settings = {**options.backend_settings, "seed": options.seed}
+    backends = {script.name: make_backend(options.backend, settings, script) for script in scripts_of(charset)}
+    canvas = _common_canvas(backends, options.backend)
 
     with clock("ingest"):
         samples, task = prepare_task(Path(options.samples), charset, reference, canvas, progress)
 
-    with clock("fit"):
-        fit_report = backend.fit(task, progress=progress)
-    progress.log(f"{backend.name}: {fit_report.summary}")
-
     targets = tuple(c for c in charset.inked_chars if c not in task.style)
-    with clock("generate"), progress.stage("generate", total=1):
-        generated = generate_glyphs(backend, task, targets)
-        progress.advance()
+    drawn: dict[str, np.ndarray] = {}
+    fits = []
+    for part in script_parts(charset, tuple(task.style), targets):
+        backend = backends[part.script.name]
+        with clock("fit"):
+            fits.append(backend.fit(part_task(task, part), progress=progress))
+        said = f" ({part.script.name}, {len(part.targets)} glyphs)" if len(backends) > 1 else ""
+        progress.log(f"{backend.name}{said}: {fits[-1].summary}")
+        with clock("generate"), progress.stage(f"generate{said}", total=1):
+            drawn.update(zip(part.targets, generate_glyphs(backend, task, part.targets)[:, 0]))
+            progress.advance()
+    fit_report = fits[0] if len(fits) == 1 else _joined(fits)
 
     with clock("trace"):
-        traced = trace_glyphs(samples, dict(zip(targets, generated[:, 0])), canvas, progress)
+        traced = trace_glyphs(samples, {c: drawn[c] for c in targets}, canvas, progress)
     binaries, reports = compile_and_validate(traced, charset, options.info, canvas, progress, clock)
     problems = [f"{kind.upper()}: {problem}" for kind, report in reports.items() for problem in report.problems]
     if problems:
@@ -141,6 +153,24 @@ def build_font(options: BuildOptions, progress: Progress = Progress()) -> BuildR
         generated_chars=targets,
         validation=reports,
         points_per_glyph=float(np.mean(points)) if points else 0.0,
+    )
+
+
+def _common_canvas(backends: Mapping[str, Backend], name: str) -> Canvas:
+    """The one canvas every script's model of a build draws on (their weights decide it)."""
+    sizes = {script: backend.model_canvas() for script, backend in backends.items()}
+    if len({canvas.size for canvas in sizes.values()}) > 1:
+        said = ", ".join(f"{canvas.size} px for {script}" for script, canvas in sizes.items())
+        raise GlyphgenError(f"--backend {name}: its models draw on different canvases ({said}); set canvas_size or weights so they agree.")
+    return next(iter(sizes.values()))
+
+
+def _joined(reports: list[FitReport]) -> FitReport:
+    """One report for a build fitted by a model per script."""
+    return FitReport(
+        seconds=sum(r.seconds for r in reports),
+        summary="; ".join(r.summary for r in reports),
+        details={"parts": [r.details for r in reports]},
     )
 
 
@@ -202,14 +232,28 @@ def trace_glyphs(samples: SampleSet, generated: Mapping[str, np.ndarray], canvas
             traced.expected[glyph_name(ord(char))] = bitmap.ink_mask(traced_sample.on_canvas(export))
             traced.samples.append(char)
             progress.advance()
-        for char, image in generated.items():
-            outline, mask = trace_bitmap(image, factor)
+        for char, (outline, mask) in zip(generated, _traced(list(generated.values()), factor)):
             if not outline:
                 raise GlyphgenError(f"the generated glyph for {describe(char)} traced to nothing; the backend drew no ink.")
             traced.outlines[char] = transform_outline(outline, lambda x, y: _as_point(canvas.to_units(x, y)))
             traced.expected[glyph_name(ord(char))] = mask
             progress.advance()
     return traced
+
+
+def _traced(images: list[np.ndarray], factor: int) -> Iterator[tuple[Outline, np.ndarray]]:
+    """:func:`trace_bitmap` of each image, in order: in worker processes when there are enough to pay for them.
+
+    The tracer is pure Python, so threads would share one core; a Korean font's
+    2,350 glyphs take minutes on one. Workers are spawned, not forked: a fork of a
+    process running torch's thread pool can hang.
+    """
+    jobs = min(os.cpu_count() or 1, TRACE_WORKERS_AT_MOST)
+    if len(images) < PARALLEL_TRACING_FROM or jobs < 2:
+        yield from (trace_bitmap(image, factor) for image in images)
+        return
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        yield from pool.map(trace_bitmap, images, itertools.repeat(factor), chunksize=16)
 
 
 def _as_point(xy) -> tuple[float, float]:

@@ -154,10 +154,13 @@ def grid_image(comparison: Comparison) -> Image.Image:
         font = ImageFont.load_default(size=13)  # Pillow >= 10.1 ships a scalable default
     except TypeError:
         font = ImageFont.load_default()
+    # The characters are labelled in the reference font: the default one has no Hangul.
+    reference = comparison.cases[0].reference if comparison.cases else None
+    char_font = ImageFont.truetype(str(reference), 13) if reference and Path(reference).is_file() else font
     for b, band in enumerate(bands):
         top = b * band_height
         for i, char in enumerate(band):
-            draw.text((LABEL_WIDTH + i * CELL + CELL // 2, top + 2), char, fill=(90, 90, 90), font=font, anchor="mt")
+            draw.text((LABEL_WIDTH + i * CELL + CELL // 2, top + 2), char, fill=(90, 90, 90), font=char_font, anchor="mt")
         labels = ["truth"] + [run.backend if run.ok else f"{run.backend} (failed)" for run in runs]
         for r, label in enumerate(labels):
             y = top + header + r * CELL

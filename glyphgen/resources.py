@@ -25,17 +25,21 @@ def reference_font(script: str = "latin") -> Path:
     return get_script(script).reference_font()
 
 
-def library_fonts() -> list[Path]:
-    """The bundled fonts of varied styles that the retrieval baseline picks from."""
-    folder = data_dir("fonts") / "library"
+def library_fonts(script: str = "latin") -> list[Path]:
+    """The bundled fonts of varied styles that the retrieval baseline picks from: ``fonts/library``
+    for Latin, ``fonts/library-<script>`` for another script (``library-korean``)."""
+    folder = data_dir("fonts") / ("library" if script == "latin" else f"library-{script}")
+    if not folder.is_dir():
+        raise FileNotFoundError(f"glyphgen has no bundled {script} font library ({folder} is missing)")
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in (".ttf", ".otf"))
 
 
-def demo_samples() -> Path:
-    """The bundled 30-character handwriting sample set."""
-    return data_dir("datasets") / "demo-hand" / "samples"
+def demo_samples(script: str = "latin") -> Path:
+    """The bundled 30-character sample set of ``script``: ``demo-hand`` (Latin) or ``demo-hangul`` (Korean)."""
+    return data_dir("datasets") / {"latin": "demo-hand", "korean": "demo-hangul"}[script] / "samples"
 
 
-def bundled_weights(backend: str) -> Path:
-    """The folder of a backend's pretrained weights shipped inside the package."""
-    return _PACKAGE / "weights" / backend
+def bundled_weights(backend: str, script: str = "latin") -> Path:
+    """The folder of a backend's pretrained weights shipped inside the package: ``weights/<backend>``
+    for Latin, ``weights/<backend>-<script>`` for another script (``fewshot-korean``)."""
+    return _PACKAGE / "weights" / (backend if script == "latin" else f"{backend}-{script}")

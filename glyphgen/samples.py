@@ -2,7 +2,9 @@
 
 A sample folder holds one image per character, named ``uni0041.png``,
 ``U+0041.png``, a literal character where that name is safe on case-insensitive
-file systems (``7.png``, ``&.png``), or listed in ``labels.csv`` (``file,char``).
+file systems (``7.png``, ``&.png``, a Hangul syllable), or listed in ``labels.csv``
+(``file,char``). Names are read in Unicode NFC: macOS and many archives store them
+decomposed (a syllable as two or three conjoining jamo, ``é`` as ``e`` and an accent).
 Images may be any size, grey or colour, dark ink on light paper or the inverse,
 photographed or scanned.
 
@@ -25,6 +27,7 @@ from __future__ import annotations
 import csv
 import re
 import statistics
+import unicodedata
 import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -37,7 +40,7 @@ from scipy import ndimage
 from skimage.filters import gaussian, threshold_otsu
 from skimage.transform import AffineTransform, warp
 
-from . import bitmap
+from . import bitmap, hangul
 from .canvas import MEASURE_SIZE, Canvas
 from .charset import BLANK_CODEPOINTS, Charset, describe
 from .errors import GlyphgenError
@@ -45,6 +48,7 @@ from .paper import darkness, is_light_on_dark, paper_level
 from .progress import Progress
 from .render import render_glyphs, require_chars
 from .ruling import remove_ruling
+from .scripts import Composition
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"})
 # Drawings in formats glyphgen does not read: a file like this is a sample saved the wrong way, never litter to skip.
@@ -76,6 +80,9 @@ MIN_INK_DARKNESS = 0.2
 MIN_INK_PIXELS = 25
 # Edge smoothing before tracing, in font units (an em is 1000).
 TRACE_SMOOTHING_UNITS = 5.0
+# Fewer samples of a compositional script's own characters than this get a warning naming the
+# parts none of them shows: a third of the recommended set, below which whole letters go unseen.
+FEW_COMPOSED_SAMPLES = 10
 
 _UNI_NAME = re.compile(r"^uni([0-9A-Fa-f]{4,6})$")
 _UPLUS_NAME = re.compile(r"^[Uu]\+([0-9A-Fa-f]{4,6})$")
@@ -168,7 +175,8 @@ class SampleSet:
 
 
 def char_from_label(label: str) -> str | None:
-    """The character a file stem or label names, or None when it names none."""
+    """The character a file stem or label names (read in NFC), or None when it names none."""
+    label = _nfc(label)
     for pattern in (_UNI_NAME, _UPLUS_NAME):
         match = pattern.match(label)
         if match:
@@ -177,6 +185,11 @@ def char_from_label(label: str) -> str | None:
     if len(label) == 1:
         return label
     return None
+
+
+def _nfc(name: str) -> str:
+    """``name`` composed: a file name stored decomposed (NFD, as macOS and archives do) names the same character."""
+    return unicodedata.normalize("NFC", name)
 
 
 def _is_case_safe(char: str) -> bool:
@@ -205,7 +218,8 @@ def find_sample_files(folder: Path, charset: Charset, progress: Progress = Progr
         if not char.isprintable() or ord(char) in BLANK_CODEPOINTS:
             raise GlyphgenError(f"{origin}: {describe(char)} is not a character that can be drawn.")
         if char not in charset:
-            raise GlyphgenError(f"{origin}: {describe(char)} is not in the {charset.name} charset.")
+            part = hangul.lone_jamo_problem(char, charset.chars)  # a letter of a syllable, typed alone
+            raise GlyphgenError(f"{origin}: {part or f'{describe(char)} is not in the {charset.name} charset'}.")
         if char in found:
             raise GlyphgenError(f"{origin}: a second image for {describe(char)} (the first is {found[char].name}).")
         found[char] = path
@@ -221,6 +235,9 @@ def find_sample_files(folder: Path, charset: Charset, progress: Progress = Progr
                 raise GlyphgenError(f"{origin}: {label!r} is not a character (use one character, uni0041 or U+0041).")
             path = folder / file_name
             _refuse_outside(path, folder, inside, f"{origin}: {file_name!r}")  # before its existence, which must not leak
+            if not path.is_file():  # the name may be stored in the other Unicode form
+                path = _same_name(path) or path
+                _refuse_outside(path, folder, inside, f"{origin}: {file_name!r}")
             if not path.is_file():
                 raise GlyphgenError(f"{origin}: the file {file_name!r} does not exist in {folder}.")
             labelled.add(path.name)
@@ -241,7 +258,7 @@ def find_sample_files(folder: Path, charset: Charset, progress: Progress = Progr
         char = char_from_label(path.stem)
         if char is None:
             raise GlyphgenError(f"{path}: the file name names no character; call it uni0041{path.suffix} or U+0041{path.suffix}, or list it in {LABELS_FILE}.")
-        if len(path.stem) == 1 and not _is_case_safe(char):
+        if len(_nfc(path.stem)) == 1 and not _is_case_safe(char):
             raise GlyphgenError(
                 f"{path}: a file named by a cased letter is ambiguous on case-insensitive file systems; "
                 f"call it uni{ord(char):04X}{path.suffix} or list it in {LABELS_FILE}."
@@ -253,6 +270,14 @@ def find_sample_files(folder: Path, charset: Charset, progress: Progress = Progr
     if not found:
         raise GlyphgenError(f"{folder}: no sample images found (expected files such as uni0041.png).")
     return {char: found[char] for char in charset.chars if char in found}
+
+
+def _same_name(path: Path) -> Path | None:
+    """The entry beside ``path`` with its name once both are in NFC (a labels row typed composed, the file stored decomposed)."""
+    if not path.parent.is_dir():
+        return None
+    wanted = _nfc(path.name)
+    return next((entry for entry in path.parent.iterdir() if _nfc(entry.name) == wanted), None)
 
 
 def _resolved(path: Path, what: str) -> Path:
@@ -574,6 +599,82 @@ def check_coverage(chars: tuple[str, ...], folder: Path, charset: Charset, progr
         )
     elif missing:
         progress.note(f"{folder}: none of the {len(chars)} samples shows {_either(missing)} shapes, so those will follow the reference more than your hand.")
+    if charset.script.composition is not None:
+        _check_parts(chars, folder, charset, progress)
+
+
+def _check_parts(chars: tuple[str, ...], folder: Path, charset: Charset, progress: Progress) -> None:
+    """For a compositional script: note the parts (jamo, layouts) its samples never show, and a set of none of its own characters.
+
+    A set of only borrowed characters (a Korean font's Latin) is allowed: the
+    models read a hand's style across scripts, so its syllables are drawn in
+    the style of those samples, only less surely.
+    """
+    script = charset.script
+    universe = [char for char in charset.chars if script.owns(char)]
+    own = [char for char in chars if script.owns(char)]
+    if not universe:
+        return
+    written = set(chars)
+    recommended = "".join(char for char in script.recommended_samples if char not in written)
+    name = script.name.capitalize()
+    if not own:
+        progress.note(
+            f"{folder}: none of the {len(chars)} samples is a {name} character, so the {name} glyphs will be drawn in the style of these "
+            f"(the models read style across scripts); {name} samples show your hand far better: {recommended}."
+        )
+        return
+    composition = script.composition
+    wanted = _features(universe, composition)
+    missing = _in_order(wanted - _features(own, composition), composition)
+    if not missing:
+        return
+    unseen = _parts_listing(missing, wanted)
+    helpful = "".join(char for char in recommended if composition.shape_features(char) & set(missing))
+    if len(own) < FEW_COMPOSED_SAMPLES:
+        progress.note(
+            f"{folder}: only {_count(len(own), f'{name} sample')}, and they never show {unseen}, so those will follow the reference more than your hand; "
+            f"{len(script.recommended_samples)} are recommended, these show them: {helpful}."
+        )
+    else:
+        progress.note(
+            f"{folder}: the {len(own)} {name} samples never show {unseen}, so those will follow the reference more than your hand; {helpful} would show them."
+        )
+
+
+def unseen_parts(chars: Iterable[str], universe: Iterable[str], composition: Composition) -> list[str]:
+    """The shape features (``initial ㄱ``, ``layout below``) of ``universe`` that no character of ``chars`` shows, by kind then letter."""
+    return _in_order(_features(universe, composition) - _features(chars, composition), composition)
+
+
+def _features(chars: Iterable[str], composition: Composition) -> set[str]:
+    return set().union(*(composition.shape_features(char) for char in chars))
+
+
+def _in_order(features: Iterable[str], composition: Composition) -> list[str]:
+    """By kind (``composition.names``), then value: compatibility jamo code points are in alphabetical order."""
+    kinds = composition.names
+
+    def order(feature: str) -> tuple[int, str]:
+        kind, _, value = feature.partition(" ")
+        return kinds.index(kind) if kind in kinds else len(kinds), value
+
+    return sorted(features, key=order)
+
+
+def _parts_listing(missing: list[str], wanted: set[str]) -> str:
+    """What ``missing`` lacks of ``wanted``, kind by kind: ``initials ㄲ ㅃ; any medial but ㅏ; any final``."""
+    phrases = []
+    for kind in dict.fromkeys(feature.partition(" ")[0] for feature in missing):
+        lacking = [f.partition(" ")[2] for f in missing if f.partition(" ")[0] == kind]
+        seen = sorted(f.partition(" ")[2] for f in wanted - set(missing) if f.partition(" ")[0] == kind)
+        if not seen:
+            phrases.append(f"any {kind}")
+        elif len(lacking) > len(seen):
+            phrases.append(f"any {kind} but {' '.join(seen)}")
+        else:
+            phrases.append(f"{kind if len(lacking) == 1 else kind + 's'} {' '.join(lacking)}")
+    return "; ".join(phrases)
 
 
 def _examples(members: str, most: int = 4) -> str:
@@ -602,3 +703,102 @@ def load_samples(folder: Path, charset: Charset, reference_path: Path, canvas: C
             "(a different zoom or crop, or the wrong character?); it is placed at that size."
         )
     return samples
+
+
+# ---------------------------------------------------------------------------
+# What to write: the guide `glyphgen samples` prints
+
+
+def sample_name(char: str, suffix: str = ".png") -> str:
+    """The file name a sample of ``char`` should have: the character itself where that is safe, else ``uniXXXX``."""
+    safe = _is_case_safe(char) and char.isalnum()  # letters and digits: no punctuation a file system reserves
+    return f"{char}{suffix}" if safe else f"uni{ord(char):04X}{suffix}"
+
+
+def sample_guide(charset: Charset) -> list[str]:
+    """Lines telling a person what to write for ``charset``: its script's recommended samples, each with what it shows and why it is there."""
+    script = charset.script
+    chars = [char for char in script.recommended_samples if char in charset]
+    own = [char for char in charset.chars if script.owns(char)]
+    name = script.name.capitalize()
+    lines = [
+        f"Write these {len(chars)} {name} characters for the {charset.name} charset, one image each, "
+        f"named as shown (or uniXXXX.png, or listed in {LABELS_FILE}):",
+        "".join(chars),
+        "",
+    ]
+    lines += _grouped_guide(chars, script.shape_groups) if script.composition is None else _composed_guide(chars, own, script.composition, name)
+    borrowed = len(charset.inked_chars) - len(own)
+    if script.borrows and borrowed:
+        lines += [
+            "",
+            f"The {charset.name} charset also holds {borrowed} {script.borrows.capitalize()} characters; samples of them are read too "
+            f"(`glyphgen samples --charset {script.borrows}` lists what to write), and without any they are drawn in the style of the {name} ones.",
+        ]
+    return lines
+
+
+def _grouped_guide(chars: list[str], groups: tuple[tuple[str, str], ...]) -> list[str]:
+    """Each character with the kinds of shape it shows; then each kind with the characters that show it."""
+    rows = [("char", "file", "shows")]
+    rows += [(char, sample_name(char), ", ".join(name for name, members in groups if char in members)) for char in chars]
+    lines = _table(rows)
+    if groups:
+        lines += ["", "Kinds of shape (a set should show each at least once; the font draws the rest of a kind from it):"]
+        rows = [(name, " ".join(char for char in chars if char in members), " ".join(members)) for name, members in groups]
+        lines += _table([("kind", "written", "all of the kind"), *rows])
+    return lines
+
+
+def _composed_guide(chars: list[str], universe: list[str], composition: Composition, name: str) -> list[str]:
+    """Each syllable with its parts, its arrangement and what it alone of the set shows; then the arrangements and what they mean."""
+    arrangement = composition.names[-1]  # the last part names how the others sit together (Hangul: the layout)
+    features = {char: composition.shape_features(char) for char in chars}
+    shown_by = {feature: [char for char in chars if feature in features[char]] for feature in _features(chars, composition)}
+    rows = [("char", "file", "parts", arrangement, "shown by no other here")]
+    for char in chars:
+        only = _in_order((f for f in features[char] if shown_by[f] == [char]), composition)
+        rows.append((char, sample_name(char), " ".join(composition.letters(char)), _value_of(features[char], arrangement), ", ".join(only)))
+    lines = _table(rows)
+    wanted = _features(universe, composition)
+    missing = _in_order(wanted - set(shown_by), composition)
+    counts = ", ".join(f"{sum(f.startswith(kind + ' ') for f in wanted)} {kind}s" for kind in composition.names)
+    shown = f"{len(wanted) - len(missing)} of the {len(wanted)} parts"
+    lines += ["", f"Together they show {shown} of the charset's {len(universe):,} {name} characters ({counts})."]
+    if missing:
+        lines.append(f"They never show {_parts_listing(missing, wanted)}.")
+    first_seen = dict.fromkeys(f for char in universe for f in sorted(composition.shape_features(char)))  # Hangul: 가 각 고 곡 과 곽
+    arrangements = [f for f in first_seen if f in shown_by and f.startswith(arrangement + " ")]
+    meanings = composition.glossary
+    lines += ["", f"Each {arrangement} changes the shape of every part, so each is written at least once:"]
+    rows = []
+    for feature in arrangements:
+        value = feature.partition(" ")[2]
+        meaning = "; ".join(meanings[word] for word in _words_of(value) if word in meanings)
+        rows.append((value, " ".join(shown_by[feature]), meaning))
+    return lines + _table(rows)
+
+
+def _value_of(features: frozenset[str], kind: str) -> str:
+    return " ".join(sorted(f.partition(" ")[2] for f in features if f.startswith(kind + " ")))
+
+
+def _words_of(value: str) -> list[str]:
+    """``right+final`` -> ``right``, ``+final``: a layout's orientation and its final."""
+    head, plus, tail = value.partition("+")
+    return [head] + ([plus + tail] if plus else [])
+
+
+def _table(rows: list[tuple[str, ...]]) -> list[str]:
+    """Rows in columns padded by their width on a terminal (a Hangul syllable or jamo takes two cells)."""
+    from rich.cells import cell_len
+
+    widths = [max(cell_len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return ["  ".join(cell + " " * (width - cell_len(cell)) for cell, width in zip(row, widths)).rstrip() for row in rows]
+
+
+def check_sample_names(folder: Path, charset: Charset, progress: Progress = Progress()) -> dict[str, Path]:
+    """The sample files of ``folder`` by character, their names and coverage checked (see :func:`check_coverage`) without reading an image."""
+    files = find_sample_files(Path(folder), charset, progress)
+    check_coverage(tuple(files), Path(folder), charset, progress)
+    return files

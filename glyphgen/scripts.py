@@ -14,8 +14,8 @@ A new writing system is a new :class:`Script` value (and its charset data files 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -79,6 +79,11 @@ class CorpusRules:
     lowercase: str = ""
     uppercase: str = ""
     caps_only_ratio: float = 0.85
+    # A font whose required glyphs overlap an admitted font's this much is the same design under
+    # another name (corpus_recipe.same_design); None: no such check.
+    same_design_iou: float | None = None
+    # Families that are never trained on: the demo sample set's font, so the demo shows a new hand.
+    validation_families: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,7 @@ class Composition:
     parts: Callable[[str], tuple[int, ...]]
     shape_features: Callable[[str], frozenset[str]]
     letters: Callable[[str], str]
+    glossary: Mapping[str, str] = field(default_factory=dict)  # what a feature's value means to a writer (a layout: "vowel to the right")
 
 
 @dataclass(frozen=True)
@@ -117,6 +123,15 @@ class Script:
     owns: Callable[[str], bool] = lambda char: True
     borrows: str | None = None
     composition: Composition | None = None  # for a script whose characters are built from parts
+
+    def part_rows(self, chars: Iterable[str]) -> np.ndarray:
+        """Each character's parts ``(N, P)`` int64, as rows of a model's part tables: 0 for a
+        character outside the composition (a Korean font's ASCII), part + 1 otherwise."""
+        chars = list(chars)
+        if self.composition is None:
+            return np.zeros((len(chars), 0), dtype=np.int64)
+        rows = [[part + 1 for part in self.composition.parts(c)] if self.owns(c) else [0] * len(self.composition.sizes) for c in chars]
+        return np.array(rows, dtype=np.int64).reshape(len(chars), len(self.composition.sizes))
 
     def reference_font(self) -> Path:
         """The bundled font whose glyphs are the content (the letterforms) a backend restyles."""
@@ -192,7 +207,28 @@ KOREAN = Script(
         # The recommended samples and the pangrams: a font without them is no Korean text face.
         required="넓복찮왔제푸름형뀌대킷교몌섀쫓유앉늪팥토밖걷뺘괜쐬뛰궤의뭐엌다람쥐헌쳇바퀴에타고파",
         fontsource_subset="korean",
-        debian_packages=(),
+        same_design_iou=0.83,  # Debian and npm ship several Korean designs twice, under other names
+        validation_families=("Cute Font",),  # the demo sample set's font (datasets/demo-hangul)
+        # Debian packages with Hangul text faces. Held-out designs among them (fonts-nanum-extra's
+        # Nanum Pen Script and Nanum Brush Script) are refused by their name tables; designs that
+        # npm already gave (BM DoHyeon as Do Hyeon, D2Coding ligature as D2Coding) by their outlines.
+        # fonts-noto-cjk is left out: its KR faces are npm's noto-sans-kr and noto-serif-kr.
+        debian_packages=(
+            "fonts-nanum",
+            "fonts-nanum-extra",
+            "fonts-nanum-eco",
+            "fonts-unfonts-core",
+            "fonts-unfonts-extra",
+            "fonts-baekmuk",
+            "fonts-alee",
+            "fonts-lexi-gulim",
+            "fonts-lexi-saebom",
+            "fonts-woowa-bm",
+            "fonts-naver-d2coding",
+            "fonts-droid-fallback",
+            "fonts-wqy-microhei",
+            "fonts-wqy-zenhei",
+        ),  # fmt: skip
     ),
     owns=hangul.is_syllable,
     borrows="latin",
@@ -202,6 +238,7 @@ KOREAN = Script(
         parts=_hangul_parts,
         shape_features=hangul.shape_features,
         letters=lambda char: hangul.decompose(char).letters(),
+        glossary=hangul.LAYOUT_MEANINGS,
     ),
 )
 

@@ -12,18 +12,25 @@ what a build would have given it::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from .backends import Backend, FewShotTask
+from .backends import Backend, FewShotTask, get_backend
 from .canvas import Canvas
 from .charset import Charset
 from .errors import GlyphgenError
 from .progress import Progress
 from .render import render_glyphs, require_chars
 from .samples import SampleSet, load_samples
+from .scripts import Script, get_script
+
+# A script's own model reads the samples of another script only when it has fewer of its own
+# than this: a Korean font's ASCII follows the writer's Latin samples if there are a few.
+OWN_SAMPLES_ENOUGH = 4
 
 
 def prepare_task(samples_folder: Path, charset: Charset, reference: Path, canvas: Canvas, progress: Progress = Progress()) -> tuple[SampleSet, FewShotTask]:
@@ -37,6 +44,53 @@ def task_for(samples: SampleSet, charset: Charset, reference: Path, canvas: Canv
     """Placed samples and the reference font's glyphs of ``charset`` on ``canvas``."""
     content = dict(zip(charset.inked_chars, render_glyphs(reference, charset.inked_chars, canvas)))
     return FewShotTask(canvas=canvas, style=samples.on_canvas(canvas), content=content, reference_path=reference, script=charset.script)
+
+
+def make_backend(name: str, settings: Mapping[str, Any], script: Script) -> Backend:
+    """A backend by registry name with ``settings``, set to draw ``script``'s characters."""
+    backend_class = get_backend(name)
+    config = backend_class.config_class.from_dict(dict(settings), source=f"{name} settings")
+    return backend_class(config).for_script(script)
+
+
+@dataclass(frozen=True)
+class ScriptPart:
+    """The characters of a build one script's model draws, and the samples it reads the style from."""
+
+    script: Script
+    targets: tuple[str, ...]
+    style: tuple[str, ...]
+
+
+def scripts_of(charset: Charset) -> list[Script]:
+    """The scripts whose models a ``charset`` needs: its own, and the one it borrows characters from, if any."""
+    own = charset.script
+    borrowed = [get_script(own.borrows)] if own.borrows and not all(own.owns(c) for c in charset.inked_chars) else []
+    return [own, *borrowed]
+
+
+def script_parts(charset: Charset, sample_chars: Sequence[str], targets: Sequence[str]) -> list[ScriptPart]:
+    """Split a build by script: each part's targets, and the samples its model reads.
+
+    A Korean charset's syllables are drawn by the Hangul model from the Hangul
+    samples; its ASCII by the Latin model, from the Latin samples when the writer
+    gave a few, else from all of them (the models read a hand's pen and slant
+    across scripts). A part with no targets is left out.
+    """
+    own = charset.script
+    parts = []
+    for script in scripts_of(charset):
+        mine = (lambda c: own.owns(c)) if script is own else (lambda c: not own.owns(c))
+        chosen = tuple(c for c in targets if mine(c))
+        style = tuple(c for c in sample_chars if mine(c))
+        if chosen:
+            parts.append(ScriptPart(script, chosen, style if len(style) >= min(OWN_SAMPLES_ENOUGH, len(sample_chars)) else tuple(sample_chars)))
+    return parts
+
+
+def part_task(task: FewShotTask, part: ScriptPart) -> FewShotTask:
+    """The task of one script part: its samples only, every content glyph, its script."""
+    return replace(task, style={c: task.style[c] for c in part.style}, script=part.script)
 
 
 def generate_glyphs(backend: Backend, task: FewShotTask, chars: Sequence[str]) -> np.ndarray:

@@ -97,7 +97,7 @@ def test_pretrained_weights_are_checked(task, tmp_path, monkeypatch):
     pix2pix.save(tmp_path / "pix2pix")
     with pytest.raises(GlyphgenError, match="saved by backend 'pix2pix', not 'cgan'"):
         tiny("cgan", weights=str(tmp_path / "pix2pix")).fit(task)
-    monkeypatch.setattr("glyphgen.backends.learned.bundled_weights", lambda name: tmp_path / "not-shipped")
+    monkeypatch.setattr("glyphgen.backends.learned.bundled_weights", lambda name, script="latin": tmp_path / "not-shipped")
     with pytest.raises(GlyphgenError, match="ships no pretrained weights"):
         tiny("cyclegan", weights="bundled").fit(task)
 

@@ -29,6 +29,11 @@ Then, from the repository root:
 
 Needs glyphgen installed (the drawing and degradation live in glyphgen/synthetic.py,
 which the benchmarks share). Writes datasets/demo-hand/samples/uniXXXX.png.
+
+The Korean demo set (datasets/demo-hangul, from Cute Font: see its README) is made by the
+same script, with the Korean recommended syllables:
+
+    python datasets/demo-hand/make_samples.py --script korean FONT --out datasets/demo-hangul/samples
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from glyphgen.scripts import LATIN
+from glyphgen.scripts import get_script
 from glyphgen.synthetic import SEED, write_samples
 
 HERE = Path(__file__).resolve().parent
@@ -45,11 +50,12 @@ HERE = Path(__file__).resolve().parent
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("font", help="path to the Coming Soon font file (.woff2 / .ttf)")
+    ap.add_argument("font", help="path to the font file (.woff2 / .ttf): Coming Soon for Latin, Cute Font for Korean")
+    ap.add_argument("--script", default="latin", help="whose recommended samples to write (latin, korean)")
     ap.add_argument("--out", default=HERE / "samples", type=Path, help="output folder")
     ap.add_argument("--seed", type=int, default=SEED)
     a = ap.parse_args(argv)
-    paths = write_samples(a.font, a.out, LATIN.recommended_samples, photo=True, seed=a.seed)
+    paths = write_samples(a.font, a.out, get_script(a.script).recommended_samples, photo=True, seed=a.seed)
     total = sum(p.stat().st_size for p in paths)
     print(f"wrote {len(paths)} images, {total / 1024:.0f} KiB", file=sys.stderr)
 

@@ -81,11 +81,20 @@ class Backend(abc.ABC):
     tiny_settings: ClassVar[dict[str, Any]] = {}
     # Settings for a GPU (``--config gpu``): larger models, longer training.
     gpu_settings: ClassVar[dict[str, Any]] = {}
+    # The scripts whose corpus this family is made to pretrain on (and `make weights` trains it on).
+    corpus_scripts: ClassVar[tuple[str, ...]] = ("latin",)
     # The FitReport history entry whose fall shows the backend learning its samples (None: it does not train).
     learning_signal: ClassVar[str | None] = None
 
     def __init__(self, config: BackendConfig | None = None):
         self.config = config if config is not None else self.config_class()
+        self.script: Script = LATIN  # whose characters it draws (see for_script)
+
+    def for_script(self, script: Script) -> Backend:
+        """This backend, set to draw ``script``'s characters: a learned one then starts from that script's
+        weights, a library one picks from that script's fonts. Fitting a task of another script resets it."""
+        self.script = script
+        return self
 
     @abc.abstractmethod
     def fit(self, task: FewShotTask, *, progress: Progress = Progress()) -> FitReport:

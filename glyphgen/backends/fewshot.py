@@ -17,6 +17,7 @@ half the canvas and then grown onto the whole (:func:`glyphgen.nn.fewshot.enlarg
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -29,7 +30,7 @@ from torch.nn import functional as F
 
 from .. import metrics
 from ..errors import GlyphgenError
-from ..nn.fewshot import FewShotGenerator, StyleMemory, enlarged
+from ..nn.fewshot import FewShotGenerator, StyleMemory, enlarged, with_parts
 from ..progress import Progress
 from ..settings import ABOVE_ZERO, AT_LEAST_ONE
 from ..training import StepFunction, Trainer, evaluation
@@ -99,6 +100,7 @@ class Episodes:
     standard: np.ndarray  # the columns of the characters people are asked to write
     pens: np.ndarray  # (fonts,) each font's stroke width, a fraction of the canvas side (pen_width)
     pen_jitter: float = 0.0  # log-normal noise on the pen the model is told: a photo's measure is rough
+    parts: torch.Tensor | None = None  # (chars, P) int64: each character's part rows (Script.part_rows), for a compositional script
 
     def draw(self, rng: np.random.Generator, fonts: int, samples: tuple[int, int], targets: int) -> dict[str, torch.Tensor]:
         """A batch of episodes: ``fonts`` fonts, each with K sample glyphs (the style) and T targets.
@@ -119,7 +121,9 @@ class Episodes:
             return self.draw(rng, fonts, samples, targets)
         chosen = rng.choice(complete, size=fonts, replace=len(complete) < fonts)[:, None]
         pens = self.pens[chosen[:, 0]] * np.exp(self.pen_jitter * rng.standard_normal(fonts))
+        parts = {} if self.parts is None else {"parts": self.parts}
         return {
+            **parts,
             "pen": torch.from_numpy(pens.astype(np.float32)),
             "content": self.content,
             "samples": torch.from_numpy(self.glyphs[chosen, sample_chars][:, :, None].astype(np.float32) / 255),
@@ -185,7 +189,7 @@ def episode_step(episodes: Episodes, device: torch.device, draw_args: tuple, dic
 
     def step(model: torch.nn.Module, rng: np.random.Generator) -> dict[str, torch.Tensor]:
         batch = {k: v.to(device) for k, v in episodes.draw(rng, *draw_args).items()}
-        logits = model(batch["content"], batch["samples"], batch["sample_index"], batch["target_index"], batch["pen"])
+        logits = model(batch["content"], batch["samples"], batch["sample_index"], batch["target_index"], batch["pen"], batch.get("parts"))
         return glyph_loss(logits, batch["targets"], dice_weight)
 
     return step
@@ -195,6 +199,7 @@ def episode_step(episodes: Episodes, device: torch.device, draw_args: tuple, dic
 class FewShotBackend(LearnedBackend):
     name = "fewshot"
     family = "few-shot"
+    corpus_scripts = ("latin", "korean")  # Korean: grown from the Latin weights, with jamo codes
     config_class = FewShotConfig
     network_class = FewShotGenerator
     generate_batch_size = 32
@@ -214,6 +219,7 @@ class FewShotBackend(LearnedBackend):
         super().__init__(config)
         self.samples: np.ndarray | None = None  # (K, 1, S, S) the person's glyphs
         self.references: np.ndarray | None = None  # (K, 1, S, S) the same characters from the reference font
+        self.sample_parts: np.ndarray | None = None  # (K, P) their parts (Script.part_rows)
         self.pen = BOOK_PEN  # the samples' stroke width (pen_width)
         self.style_offset: torch.Tensor | None = None  # (style_dim,) added to the samples' style vector (_tune_style)
 
@@ -222,6 +228,7 @@ class FewShotBackend(LearnedBackend):
             raise GlyphgenError("the fewshot backend needs at least one sample character that the reference font has.")
         self.samples = np.stack([task.style[c] for c in chars])[:, None].astype(np.float32)
         self.references = np.stack([task.content[c] for c in chars])[:, None].astype(np.float32)
+        self.sample_parts = task.script.part_rows(chars)
         self.pen = pen_width(self.samples[:, 0])
         details: dict[str, Any] = {"samples": len(chars), "pen": self.pen, "weights_info": self.weights_info}
         summary = f"style read from {len(chars)} samples"
@@ -253,7 +260,7 @@ class FewShotBackend(LearnedBackend):
         present[torch.arange(folds, device=device)[:, None], held] = False
         samples, references = torch.from_numpy(self.samples).to(device), torch.from_numpy(self.references).to(device)
         with evaluation(network):
-            features = network.encode_content(references)
+            features = network.encode_content(references, self._parts(network, self.sample_parts))
             sets = [t[None].expand(folds, *t.shape) for t in (samples, references, features[-1])]
             memory = network.encode_style(*sets, present, torch.full((folds,), self.pen, device=device))
         drawn_from = [f[held.flatten()] for f in features]
@@ -288,6 +295,7 @@ class FewShotBackend(LearnedBackend):
             content=torch.from_numpy(self.references),
             standard=np.arange(0),  # every episode draws from the samples themselves
             pens=np.array([self.pen]),
+            parts=self._parts(network, self.sample_parts),
         )
         held = max(1, k // 4)
         trainer = self.make_trainer(network, self.config.finetune_lr)
@@ -299,7 +307,8 @@ class FewShotBackend(LearnedBackend):
         c = self.config
         standard = np.array([i for i, char in enumerate(corpus.chars) if char in self.script.recommended_samples], dtype=np.int64)
         pens = corpus_pens(corpus, standard, progress) if c.pen_input else np.full(len(corpus.fonts), BOOK_PEN)
-        episodes = Episodes(corpus.glyphs, corpus.present, content, standard, pens, PEN_JITTER)
+        parts = self._parts(trainer.model, self.script.part_rows(corpus.chars))
+        episodes = Episodes(corpus.glyphs, corpus.present, content, standard, pens, PEN_JITTER, parts)
         return self.episode_step(episodes, (c.batch_fonts, (c.samples_min, c.samples_max), c.targets))
 
     def episode_step(self, episodes: Episodes, draw_args: tuple) -> StepFunction:
@@ -326,13 +335,35 @@ class FewShotBackend(LearnedBackend):
         c.canvas_size, c.patch, c.pen_input = asked["canvas_size"], grown.patch, asked["pen_input"]
         return grown
 
+    def network_arguments(self, writers: int = 1) -> dict[str, Any]:
+        """A new generator of a compositional script is told each glyph's parts (FewShotGenerator's ``parts``)."""
+        arguments = super().network_arguments(writers)
+        if self.script.composition and _takes_parts(self.network_class):
+            arguments["parts"] = list(self.script.composition.sizes)
+        return arguments
+
+    def starting_network(self, writers: int = 1) -> tuple[FewShotGenerator, str]:
+        """Weights of a script without parts (Latin) warm-start a compositional one's with part codes at zero."""
+        network, start = super().starting_network(writers)
+        composition = self.script.composition
+        if composition and not network.part_codes and _takes_parts(type(network)):
+            self.network = network = with_parts(network, composition.sizes)
+            start += f", with new {'/'.join(composition.names)} codes"
+        return network, start
+
+    def _parts(self, network: FewShotGenerator, rows: np.ndarray | None) -> torch.Tensor | None:
+        """Part rows as the network takes them: None for a network (or script) without parts."""
+        if rows is None or not network.part_codes or rows.shape[1] != len(network.part_codes):
+            return None
+        return torch.from_numpy(rows).to(self.device)
+
     def sample_memory(self, network: FewShotGenerator) -> StyleMemory:
         """The person's samples, read once into one row of style memory."""
         if self.samples is None:
             raise RuntimeError(f"fit the {self.name} backend before generating")
         samples = torch.from_numpy(self.samples).to(self.device)
         references = torch.from_numpy(self.references).to(self.device)
-        keys = network.encode_content(references)[-1][None]
+        keys = network.encode_content(references, self._parts(network, self.sample_parts))[-1][None]
         present = torch.ones(1, len(samples), dtype=torch.bool, device=self.device)
         pen = torch.tensor([self.pen], dtype=torch.float32, device=self.device)
         memory = network.encode_style(samples[None], references[None], keys, present, pen)
@@ -344,7 +375,8 @@ class FewShotBackend(LearnedBackend):
         memory = self.sample_memory(network)
 
         def draw(content: torch.Tensor, chars: Sequence[str]) -> torch.Tensor:
-            return torch.sigmoid(network.decode(network.encode_content(content), memory, per_set=len(content)).float())
+            features = network.encode_content(content, self._parts(network, self.script.part_rows(chars)))
+            return torch.sigmoid(network.decode(features, memory, per_set=len(content)).float())
 
         return draw
 
@@ -357,6 +389,8 @@ class FewShotBackend(LearnedBackend):
         if self.samples is None:
             return {}
         state = {"samples": torch.from_numpy(self.samples), "references": torch.from_numpy(self.references), "pen": torch.tensor([self.pen])}
+        if self.sample_parts is not None:
+            state["sample_parts"] = torch.from_numpy(self.sample_parts)
         if self.style_offset is not None:
             state["style_offset"] = self.style_offset.cpu()
         return state
@@ -365,6 +399,13 @@ class FewShotBackend(LearnedBackend):
         self.samples, self.references = state["samples"].cpu().numpy(), state["references"].cpu().numpy()
         self.pen = float(state["pen"][0]) if "pen" in state else pen_width(self.samples[:, 0])
         self.style_offset = state.get("style_offset")
+        parts = state.get("sample_parts")
+        self.sample_parts = None if parts is None else parts.cpu().numpy()
+
+
+def _takes_parts(network_class: type) -> bool:
+    """Whether a generator class can be told each glyph's parts (FewShotGenerator can; a subclass may not)."""
+    return "parts" in inspect.signature(network_class.__init__).parameters
 
 
 def corpus_pens(corpus, columns: np.ndarray, progress: Progress, glyphs_per_font: int = 8) -> np.ndarray:

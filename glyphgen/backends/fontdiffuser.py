@@ -84,6 +84,7 @@ class FontDiffuserConfig(FewShotConfig):
 class FontDiffuserBackend(FewShotBackend):
     name = "fontdiffuser"
     family = "diffusion"
+    corpus_scripts = ("latin",)  # not yet grown into a Hangul model (fewshot is)
     config_class = FontDiffuserConfig
     network_class = StyleReferenceDenoiser
     learning_signal = "bce"

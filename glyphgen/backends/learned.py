@@ -116,7 +116,6 @@ class LearnedBackend(Backend, abc.ABC):
         self.network: nn.Module | None = None
         self.weights_info: dict[str, str] = {}
         self.trainer: Trainer | None = None
-        self.script = LATIN  # the task's, once fitted: its vocabulary names characters
 
     # -- what a family defines -------------------------------------------------------
 
@@ -204,10 +203,11 @@ class LearnedBackend(Backend, abc.ABC):
         if weights == "none":
             return None
         if weights == "bundled":
-            folder = bundled_weights(self.name)
+            folder = bundled_weights(self.name, self.script.name)
             if not folder.is_dir():
+                script = "" if self.script is LATIN else f" for {self.script.name.capitalize()}"
                 raise GlyphgenError(
-                    f"the {self.name} backend ships no pretrained weights; set weights to none or to a folder from `glyphgen train {self.name}`."
+                    f"the {self.name} backend ships no pretrained weights{script}; set weights to none or to a folder from `glyphgen train {self.name}`."
                 )
             return folder
         return Path(weights)
@@ -282,9 +282,10 @@ class LearnedBackend(Backend, abc.ABC):
 
     def pretrain(self, corpus: Path, out: Path, *, resume: bool = False, progress: Progress = Progress()) -> Path:
         """Train on the corpus's training fonts: checkpoints in ``out/checkpoints``, the model in ``out/model``."""
-        from ..corpus import placed_corpus
+        from ..corpus import corpus_script, placed_corpus
 
         c = self.config
+        self.script = corpus_script(corpus)  # a Korean corpus trains a Korean model
         if c.weights == "bundled":
             c.weights = "none"  # from scratch, unless a model folder is named to start from
         seed_everything(c.seed)

@@ -321,9 +321,9 @@ def library_glyphs(script: str, canvas: Canvas, progress: Progress = Progress())
 
 
 def _placed_library(script: str, canvas: Canvas, progress: Progress) -> FontGlyphs:
-    fonts = [CorpusFont(p.stem, squash(p.stem), "library", "", "bundled", str(p), "", "train") for p in library_fonts()]
+    fonts = [CorpusFont(p.stem, squash(p.stem), "library", "", "bundled", str(p), "", "train") for p in library_fonts(script)]
     with tempfile.TemporaryDirectory(prefix="glyphgen-library-") as scratch:
-        write_manifest(Path(scratch), fonts, [])
+        write_manifest(Path(scratch), fonts, [], script=get_script(script))
         render_corpus(Path(scratch), fonts, Canvas(max(CORPUS_RENDER_SIZE, canvas.size)), progress, script=get_script(script))
         placed = placed_corpus(Path(scratch), canvas, get_script(script).reference_font(), progress)
         return FontGlyphs(np.asarray(placed.glyphs), placed.present, placed.chars, canvas)

@@ -80,12 +80,22 @@ class RetrievalBackend(Backend):
                 raise GlyphgenError(f"library {folder}: not a folder of fonts.")
             fonts = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".ttf", ".otf"))
         else:
-            fonts = library_fonts()
+            fonts = self._bundled_library(task)
         if task.reference_path is not None:
             fonts.append(Path(task.reference_path))
         if not fonts:
             raise GlyphgenError("the retrieval library holds no fonts.")
         return fonts
+
+    @staticmethod
+    def _bundled_library(task: FewShotTask) -> list[Path]:
+        """The bundled fonts of the task's script: a Korean task picks among Korean fonts, whose Latin comes along."""
+        try:
+            return library_fonts(task.script.name)
+        except FileNotFoundError:
+            raise GlyphgenError(
+                f"the retrieval backend has no bundled {task.script.name} font library; set its `library` to a folder of {task.script.name} fonts."
+            ) from None
 
     def fit(self, task: FewShotTask, *, progress: Progress = Progress()) -> FitReport:
         started = time.perf_counter()

@@ -54,9 +54,18 @@ class FewShotGenerator(ConfiguredModule):
     ``pen_input``: the samples' measured stroke width (a fraction of the canvas
     side) is an input of its own. The pooled style features know the pen only
     roughly; told it exactly, the decoder need not hedge on the width of a stroke.
+
+    ``parts``: for a script whose characters are built from parts (Hangul: 19
+    initials, 21 medials, 28 finals, 6 layouts), how many of each there are. A
+    glyph's content is then its reference glyph *and* its parts: a learnt code of
+    each part joins the coarsest content features, so the attention of a target
+    to the samples can match a jamo to the samples that have that jamo in that
+    layout (DM-Font's and LF-Font's component-wise style, as one attention).
     """
 
-    def __init__(self, widths: Sequence[int] = (32, 64, 128), style_dim: int = 128, heads: int = 4, patch: int = 2, pen_input: bool = False):
+    def __init__(
+        self, widths: Sequence[int] = (32, 64, 128), style_dim: int = 128, heads: int = 4, patch: int = 2, pen_input: bool = False, parts: Sequence[int] = ()
+    ):
         super().__init__()
         widths = tuple(widths)
         bottom = widths[-1]
@@ -68,6 +77,12 @@ class FewShotGenerator(ConfiguredModule):
         if self.pen is not None:  # starts as a no-op: a generator grown from one without it draws as before
             nn.init.zeros_(self.pen[-1].weight)
             nn.init.zeros_(self.pen[-1].bias)
+        # Row 0 of each table is "no such part" (a character outside the composition, such as
+        # a Korean font's ASCII). The codes start at zero: a generator grown from one without
+        # parts draws as before.
+        self.part_codes = nn.ModuleList(nn.Embedding(size + 1, bottom) for size in parts)
+        for table in self.part_codes:
+            nn.init.zeros_(table.weight)
         self.attention = SetCrossAttention(bottom, heads)
         self.bottom = nn.ModuleList(StyleResBlock(bottom, style_dim) for _ in range(2))
         reversed_widths = list(reversed(widths))
@@ -76,9 +91,13 @@ class FewShotGenerator(ConfiguredModule):
         self.styles = nn.ModuleList(StyleResBlock(b, style_dim) for b in reversed_widths[1:])
         self.head = nn.Conv2d(widths[0], patch**2, 3, padding=1)
 
-    def encode_content(self, content: torch.Tensor) -> list[torch.Tensor]:
-        """The reference glyphs' feature pyramid, finest first."""
-        return self.content_encoder(F.pixel_unshuffle(content, self.patch))
+    def encode_content(self, content: torch.Tensor, parts: torch.Tensor | None = None) -> list[torch.Tensor]:
+        """The reference glyphs' feature pyramid, finest first; ``parts (N, P)`` each glyph's part rows (see ``parts``)."""
+        features = self.content_encoder(F.pixel_unshuffle(content, self.patch))
+        if self.part_codes and parts is not None:
+            code = sum(table(parts[:, i]) for i, table in enumerate(self.part_codes))
+            features[-1] = features[-1] + code[:, :, None, None]
+        return features
 
     def encode_style(
         self, samples: torch.Tensor, references: torch.Tensor, reference_keys: torch.Tensor, mask: torch.Tensor, pen: torch.Tensor | None = None
@@ -134,17 +153,24 @@ class FewShotGenerator(ConfiguredModule):
         return out.reshape(sets, c, rows, per_set, cols).permute(0, 3, 1, 2, 4).reshape(n, c, rows, cols)
 
     def read_episode(
-        self, content: torch.Tensor, samples: torch.Tensor, sample_index: torch.Tensor, target_index: torch.Tensor, pen: torch.Tensor | None = None
+        self,
+        content: torch.Tensor,
+        samples: torch.Tensor,
+        sample_index: torch.Tensor,
+        target_index: torch.Tensor,
+        pen: torch.Tensor | None = None,
+        parts: torch.Tensor | None = None,
     ) -> tuple[list[torch.Tensor], StyleMemory]:
         """A training batch read: the targets' content features (``B*T`` rows, each set's ``T`` in a row) and each set's memory.
 
-        ``content (C, 1, S, S)`` holds the reference glyph of every character;
+        ``content (C, 1, S, S)`` holds the reference glyph of every character and
+        ``parts (C, P)``, if given, the part rows of every character;
         ``samples (B, K, 1, S, S)`` are each set's glyphs of characters
         ``sample_index (B, K)``; the targets are characters ``target_index (B, T)``;
         ``pen (B,)`` each set's stroke width. The reference glyphs are encoded once for the whole batch.
         """
         used, inverse = torch.unique(torch.cat([sample_index.flatten(), target_index.flatten()]), return_inverse=True)
-        features = self.encode_content(content[used])
+        features = self.encode_content(content[used], None if parts is None else parts[used])
         sample_rows, target_rows = inverse[: sample_index.numel()], inverse[sample_index.numel() :]
         keys = features[-1][sample_rows].reshape(*sample_index.shape, *features[-1].shape[1:])
         references = content[used][sample_rows].reshape(*sample_index.shape, *content.shape[1:])
@@ -153,13 +179,32 @@ class FewShotGenerator(ConfiguredModule):
         return [f[target_rows] for f in features], memory
 
     def forward(
-        self, content: torch.Tensor, samples: torch.Tensor, sample_index: torch.Tensor, target_index: torch.Tensor, pen: torch.Tensor | None = None
+        self,
+        content: torch.Tensor,
+        samples: torch.Tensor,
+        sample_index: torch.Tensor,
+        target_index: torch.Tensor,
+        pen: torch.Tensor | None = None,
+        parts: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """A training batch (see :meth:`read_episode`): logits ``(B, T, 1, S, S)``."""
         b, t = target_index.shape
-        features, memory = self.read_episode(content, samples, sample_index, target_index, pen)
+        features, memory = self.read_episode(content, samples, sample_index, target_index, pen, parts)
         logits = self.decode(features, memory, per_set=t)
         return logits.reshape(b, t, *logits.shape[1:])
+
+
+def with_parts(network: FewShotGenerator, parts: Sequence[int]) -> FewShotGenerator:
+    """The same generator told each glyph's ``parts`` (see FewShotGenerator), drawing exactly what it drew.
+
+    The part codes start at zero, so a Latin model warm-starts a Hangul one and
+    learns from there what the jamo add.
+    """
+    grown = type(network)(**{**network.architecture, "parts": list(parts)})
+    missing = grown.load_state_dict(network.state_dict(), strict=False).missing_keys
+    if any(not name.startswith("part_codes.") for name in missing):
+        raise ValueError(f"cannot add parts to this generator: {missing}")
+    return grown.to(next(network.parameters()).device)
 
 
 def enlarged(network: FewShotGenerator, factor: int, pen_input: bool | None = None) -> FewShotGenerator:

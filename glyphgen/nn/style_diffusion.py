@@ -32,9 +32,16 @@ from .fewshot import FewShotGenerator, StyleMemory
 
 class StyleReferenceDenoiser(FewShotGenerator):
     def __init__(
-        self, widths: Sequence[int] = (32, 64, 128), style_dim: int = 128, heads: int = 4, patch: int = 2, pen_input: bool = False, time_dim: int = 64
+        self,
+        widths: Sequence[int] = (32, 64, 128),
+        style_dim: int = 128,
+        heads: int = 4,
+        patch: int = 2,
+        pen_input: bool = False,
+        time_dim: int = 64,
+        parts: Sequence[int] = (),
     ):
-        super().__init__(widths, style_dim, heads, patch, pen_input)
+        super().__init__(widths, style_dim, heads, patch, pen_input, parts)
         self.time_dim = time_dim
         self.noisy_encoder = GlyphEncoder(patch**2, widths, blocks_at_bottom=1)
         self.injections = nn.ModuleList(nn.Conv2d(width, width, 1) for width in widths)
