@@ -95,7 +95,14 @@ def backend_settings(backend: str, config_file: Path | str | None, pairs: tuple[
 
 
 @main.command()
-@click.option("--samples", required=True, type=click.Path(path_type=Path), help="Folder of character images (uni0041.png, U+0041.png or labels.csv).")
+@click.option("--samples", type=click.Path(path_type=Path), help="Folder of character images (uni0041.png, U+0041.png or labels.csv).")
+@click.option(
+    "--scan",
+    "scans",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="A photo or scan of a filled template sheet (repeatable, pages in any order); with --samples, the folder's images win.",
+)
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Folder to write the TTF, OTF, WOFF2 and preview.png into.")
 @click.option("--charset", default="latin", show_default=True, type=click.Choice(sorted(CHARSETS)), help="Characters the font covers.")
 @click.option("--backend", default=DEFAULT_BACKEND, show_default=True, help="Generative backend (see `glyphgen backends`).")
@@ -129,6 +136,7 @@ def backend_settings(backend: str, config_file: Path | str | None, pairs: tuple[
 @click.option("--force", is_flag=True, help="Overwrite fonts already in --out.")
 def build(
     samples,
+    scans,
     out,
     charset,
     backend,
@@ -146,7 +154,7 @@ def build(
     seed,
     force,
 ):
-    """Build a font from a folder of sample characters."""
+    """Build a font from a folder of sample characters, or from photos of a filled template sheet (--scan)."""
     from rich.console import Console
 
     from glyphgen.fontbuild import FontInfo
@@ -158,6 +166,7 @@ def build(
         font_version = old_font_version
     options = BuildOptions(
         samples=samples,
+        scans=tuple(scans),
         out=out,
         charset=charset,
         backend=backend,
@@ -204,6 +213,48 @@ def samples_command(charset: str, folder: Path | None) -> None:
         + (f"; still to write: {to_write}" if to_write else "")
         + "."
     )
+
+
+@main.command("template")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="The sheet: a .pdf of every page, or .png (sheet.png, sheet-2.png, ...).")
+@click.option("--charset", default="latin", show_default=True, type=click.Choice(sorted(CHARSETS)), help="Whose recommended samples the sheet holds.")
+@click.option("--chars", help='The characters to write instead of the recommended samples, in box order (e.g. "ABC…xyz0123").')
+@click.option("--all", "every", is_flag=True, help="Every character of the charset (as many pages as it takes).")
+@click.option("--paper", default="a4", show_default=True, type=click.Choice(["a4", "letter"], case_sensitive=False), help="Paper size.")
+@click.option("--force", is_flag=True, help="Overwrite a sheet already at --out.")
+def template_command(out: Path, charset: str, chars: str | None, every: bool, paper: str, force: bool) -> None:
+    """A template sheet to print, write on and photograph: a box per character, corner markers and a page code."""
+    from glyphgen.charset import get_charset
+    from glyphgen.sheet import PAPERS, sheet_chars, template_pages, write_template
+
+    chosen = get_charset(charset)
+    if every and chars is not None:
+        raise GlyphgenError("--all and --chars: give one of them.")
+    wanted = sheet_chars(chosen, "".join(chosen.inked_chars) if every else chars)
+    paths = write_template(wanted, chosen.script, paper.lower(), out, force=force)
+    pages = len(template_pages(wanted, paper.lower()))
+    click.echo(f"{len(wanted)} characters on {pages} {PAPERS[paper.lower()].name} page{'s' if pages > 1 else ''}:")
+    for path in paths:
+        click.echo(f"  {path}")
+    click.echo("Print it at 100% (no fit-to-page), write in the boxes, photograph or scan it, then: glyphgen build --scan PHOTO --out myfont/")
+
+
+@main.command("extract")
+@click.option("--scan", "scans", multiple=True, required=True, type=click.Path(path_type=Path), help="A photo or scan of a filled sheet (repeatable).")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Folder for the cut-out samples (uniXXXX.png).")
+@click.option("--charset", default="latin", show_default=True, type=click.Choice(sorted(CHARSETS)), help="The charset the sheet was printed for.")
+@click.option("--force", is_flag=True, help="Overwrite images already in --out.")
+def extract_command(scans: tuple[Path, ...], out: Path, charset: str, force: bool) -> None:
+    """Cut the written boxes out of sheet photos into a sample folder, to check, redraw one, and build from."""
+    from rich.console import Console
+
+    from glyphgen.charset import get_charset
+    from glyphgen.progress import RichProgress
+    from glyphgen.samples import extract_boxes
+
+    with RichProgress(Console(stderr=True)) as progress:
+        paths = extract_boxes(scans, get_charset(charset), out, force, progress)
+    click.echo(f"{out}: {len(paths)} samples cut out; look them over, redraw any, then: glyphgen build --samples {out} --out myfont/")
 
 
 def _training_progress():

@@ -47,8 +47,9 @@ PREVIEW_NAME = "preview.png"
 
 @dataclass
 class BuildOptions:
-    samples: Path
+    samples: Path | None  # a folder of sample images; with scans, its images win for the characters they name
     out: Path
+    scans: tuple[Path, ...] = ()  # photos or scans of filled template sheets (glyphgen template)
     charset: str = "latin"
     backend: str = DEFAULT_BACKEND
     backend_settings: dict[str, Any] = field(default_factory=dict)
@@ -110,14 +111,18 @@ def build_font(options: BuildOptions, progress: Progress = Progress()) -> BuildR
     charset = get_charset(options.charset)
     reference = Path(options.reference) if options.reference else charset.script.reference_font()
     paths = output_paths(Path(options.out), options.info)
-    refuse_input_as_output(Path(options.out), Path(options.samples), "--samples")
+    if options.samples is None and not options.scans:
+        raise GlyphgenError("give the samples: --samples FOLDER, --scan PHOTO, or both.")
+    if options.samples is not None:
+        refuse_input_as_output(Path(options.out), Path(options.samples), "--samples")
     check_output_folder(Path(options.out), options.force, is_font_output)
     settings = {**options.backend_settings, "seed": options.seed}
     backends = {script.name: make_backend(options.backend, settings, script) for script in scripts_of(charset)}
     canvas = _common_canvas(backends, options.backend)
 
     with clock("ingest"):
-        samples, task = prepare_task(Path(options.samples), charset, reference, canvas, progress)
+        folder = Path(options.samples) if options.samples is not None else None
+        samples, task = prepare_task(folder, charset, reference, canvas, progress, options.scans)
 
     targets = tuple(c for c in charset.inked_chars if c not in task.style)
     drawn: dict[str, np.ndarray] = {}

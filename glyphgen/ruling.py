@@ -174,7 +174,9 @@ def _remove(grey: np.ndarray, path: Path | str) -> np.ndarray:
     every = max(1, round(max(grey.shape) / 800))  # a percentile needs no more pixels than this leaves
     values = darkness(grey[::every, ::every], paper.full()[::every, ::every])
     away = values[(values > LINE_DARKNESS) & ~bands[::every, ::every]]
-    pen = float(np.percentile(away, 75)) if away.size else 0.0
+    # No ink away from the lines: the image is bare ruled paper (an empty box of a template sheet), and
+    # the lines are all there is; erased as lines lighter than a black pen, they leave bare paper.
+    pen = float(np.percentile(away, 75)) if away.size else 1.0
     cleaned = grey.copy()
     unsure = np.zeros(grey.shape, dtype=bool)
     # Where two lines cross, neither is a stroke crossing the other.

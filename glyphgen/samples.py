@@ -25,11 +25,12 @@ size, too few samples or a missing kind of shape -- is said through
 from __future__ import annotations
 
 import csv
+import io
 import re
 import statistics
 import unicodedata
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -352,6 +353,12 @@ def _open_image(path: Path) -> Iterator[Image.Image]:
         raise GlyphgenError(f"{path}: not a readable image ({exc}).") from None
 
 
+def image_size(path: Path) -> tuple[int, int]:
+    """Width and height of an image file, read from its header."""
+    with _open_image(path) as image:
+        return image.size
+
+
 def _too_many_pixels(path: Path, size: tuple[int, int] | None = None) -> str:
     if size is None:  # PIL refused it before telling its size
         return f"{path}: the image is larger than PIL's limit of {2 * Image.MAX_IMAGE_PIXELS / 1e6:g} megapixels; save it at a lower resolution."
@@ -417,21 +424,26 @@ def read_grey(path: Path, reduce: float = 1.0) -> np.ndarray:
     float array exists, and a JPEG decodes straight to a fraction of its size:
     memory stays near one decoded copy of the file.
     """
+    return np.asarray(read_upright(path, reduce, "L"), dtype=np.float64) / 255.0
+
+
+def read_upright(path: Path, reduce: float = 1.0, mode: str = "L") -> Image.Image:
+    """An image in ``mode`` (``L`` or ``RGB``), shrunk by ``reduce``, turned upright as its EXIF says, transparency on white."""
     with _open_image(path) as image:
         upright = _UPRIGHT.get(image.getexif().get(ExifTags.Base.Orientation, 1))  # phone photos store their rotation in EXIF
         size = (max(1, round(image.width / reduce)), max(1, round(image.height / reduce)))
         if reduce > 1:
-            image.draft("L", size)  # JPEG only: decode at 1/2, 1/4 or 1/8 scale, no smaller than size
-        grey = _grey_at(image, size)
+            image.draft(mode, size)  # JPEG only: decode at 1/2, 1/4 or 1/8 scale, no smaller than size
+        converted = _converted_at(image, size, mode)
     if upright is not None:
-        grey = grey.transpose(upright)
-    if min(grey.size) < 4:
-        raise GlyphgenError(f"{path}: the image is too small to hold a character ({grey.width}x{grey.height}).")
-    return np.asarray(grey, dtype=np.float64) / 255.0
+        converted = converted.transpose(upright)
+    if min(converted.size) < 4:
+        raise GlyphgenError(f"{path}: the image is too small to hold a character ({converted.width}x{converted.height}).")
+    return converted
 
 
-def _grey_at(image: Image.Image, size: tuple[int, int]) -> Image.Image:
-    """``image`` as 8-bit grey at ``size``, transparency composited onto white paper."""
+def _converted_at(image: Image.Image, size: tuple[int, int], mode: str) -> Image.Image:
+    """``image`` as 8-bit ``mode`` at ``size``, transparency composited onto white paper."""
     if image.mode in _HIGH_BIT_MODES:  # 16-bit and float scans: their brightest level becomes white
         levels = np.asarray(image, dtype=np.float32)
         image = Image.fromarray(np.clip(levels * (255.0 / max(float(levels.max()), 1.0)), 0, 255).astype(np.uint8))
@@ -444,7 +456,7 @@ def _grey_at(image: Image.Image, size: tuple[int, int]) -> Image.Image:
         image = image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
     if image.mode == "RGBA":
         image = Image.alpha_composite(Image.new("RGBA", image.size, (255, 255, 255, 255)), image)
-    return image.convert("L")
+    return image.convert(mode)
 
 
 def binarize(grey: np.ndarray) -> np.ndarray:
@@ -452,7 +464,13 @@ def binarize(grey: np.ndarray) -> np.ndarray:
     if is_light_on_dark(grey):
         grey = 1.0 - grey
     dark = darkness(grey, paper_level(grey).full())
-    threshold = max(threshold_otsu(dark) if dark.max() > dark.min() else 1.0, MIN_INK_DARKNESS)
+    if dark.max() <= dark.min():
+        return np.zeros(dark.shape, dtype=bool)
+    # Otsu finds the ink; its edge is where a pixel is half covered: half the ink's own darkness.
+    # Otsu's threshold itself sits lower on a blurred photo's soft edges, and thickens thin strokes.
+    otsu = max(threshold_otsu(dark), MIN_INK_DARKNESS)
+    inked = dark[dark > otsu]
+    threshold = max(0.5 * float(np.percentile(inked, 90)), MIN_INK_DARKNESS) if inked.size else otsu
     mask = remove_specks(dark > threshold)
     if mask.sum() < MIN_INK_PIXELS:  # what is left is noise, not a character
         return np.zeros_like(mask)
@@ -492,10 +510,21 @@ def _gap(a: slice, b: slice) -> int:
 
 def load_ink(path: Path, reduce: float = 1.0) -> np.ndarray:
     """The cropped ink mask of one sample image; a blank image is an error."""
-    mask = binarize(remove_ruling(read_grey(path, reduce), path))
+    ink = ink_of(read_grey(path, reduce), path)
+    if ink is None:
+        raise GlyphgenError(f"{path}: no ink found; the image looks blank.")
+    return ink
+
+
+def ink_of(grey: np.ndarray, source: Path | str) -> np.ndarray | None:
+    """The ink mask of a grey image (ruling removed, binarized, specks dropped), cropped to the ink; None when there is none."""
+    return _cropped_to_ink(binarize(remove_ruling(grey, source)))
+
+
+def _cropped_to_ink(mask: np.ndarray) -> np.ndarray | None:
     box = bitmap.ink_bbox(mask)
     if box is None:
-        raise GlyphgenError(f"{path}: no ink found; the image looks blank.")
+        return None
     top, bottom, left, right = box
     return mask[top:bottom, left:right]
 
@@ -564,21 +593,75 @@ def off_scale(ref_heights: dict[str, float], ink_heights: dict[str, float], scal
     return {char: factor for char, factor in factors.items() if max(factor, 1 / factor) > HEIGHT_DISAGREEMENT}
 
 
-def read_inks(folder: Path, charset: Charset, progress: Progress = Progress()) -> Inks:
-    """Find, read and clean every sample image in ``folder``: its ink, cropped.
+def read_inks(folder: Path | None, charset: Charset, progress: Progress = Progress(), scans: Sequence[Path] = ()) -> Inks:
+    """Find, read and clean every sample image in ``folder`` and every box of the sheets in ``scans``: its ink, cropped.
 
-    Too few samples to place them are refused; too few to be useful, or none
-    of a kind of shape the script names, get a note (see :func:`check_coverage`).
+    A character in both comes from the folder (a box redrawn on its own, as
+    ``glyphgen extract`` invites). Too few samples to place them are refused;
+    too few to be useful, or none of a kind of shape the script names, get a
+    note (see :func:`check_coverage`).
     """
-    files = find_sample_files(Path(folder), charset, progress)
-    reductions = reductions_for(files.values(), progress)
-    inks = {}
-    with progress.stage("read", total=len(files)):
-        for char, path in files.items():
-            inks[char] = (path, load_ink(path, reductions[path]))
-            progress.advance()
-    check_coverage(tuple(inks), Path(folder), charset, progress)
+    inks = _scanned_inks(scans, charset, progress) if scans else {}
+    if folder is not None:
+        files = find_sample_files(Path(folder), charset, progress)
+        reductions = reductions_for(files.values(), progress)
+        replaced = [char for char in files if char in inks]
+        with progress.stage("read", total=len(files)):
+            for char, path in files.items():
+                inks[char] = (path, load_ink(path, reductions[path]))
+                progress.advance()
+        if replaced:
+            progress.note(f"{folder}: its images replace the sheet's boxes for {_listing([describe(c) for c in replaced])}.")
+    inks = {char: inks[char] for char in charset.chars if char in inks}
+    check_coverage(tuple(inks), Path(folder) if folder is not None else Path(scans[0]), charset, progress)
     return inks
+
+
+def _scanned_inks(scans: Sequence[Path], charset: Charset, progress: Progress) -> Inks:
+    """The ink of every written box of the sheets in ``scans``."""
+    return {char: (source, ink) for char, (source, _, ink) in _written_boxes(scans, charset, progress).items()}
+
+
+def _written_boxes(scans: Sequence[Path], charset: Charset, progress: Progress) -> dict[str, tuple[Path, np.ndarray, np.ndarray]]:
+    """Each written box of the sheets in ``scans``: its name, its grey levels with guides removed, and its ink, cropped.
+
+    The empty boxes are named in a note: their characters are generated.
+    """
+    from .scan import read_sheets  # OpenCV loads only when a sheet is read
+
+    written, empty = {}, []
+    boxes = read_sheets(scans, charset, progress)
+    with progress.stage("read boxes", total=len(boxes)):
+        for char, (source, grey) in boxes.items():
+            cleaned = remove_ruling(grey, source)
+            ink = _cropped_to_ink(binarize(cleaned))
+            if ink is None:
+                empty.append(char)
+            else:
+                written[char] = (source, cleaned, ink)
+            progress.advance()
+    if empty:
+        listing = " ".join(empty) if len(empty) <= 40 else " ".join(empty[:40]) + f" and {len(empty) - 40} more"
+        boxes_said = "1 box" if len(empty) == 1 else f"{len(empty)} boxes"
+        progress.note(f"{scans[0]}: {boxes_said} left empty, so glyphgen draws {'it' if len(empty) == 1 else 'them'}: {listing}.")
+    return written
+
+
+def extract_boxes(scans: Sequence[Path], charset: Charset, out: Path, force: bool = False, progress: Progress = Progress()) -> list[Path]:
+    """Write each written box of the sheets in ``scans`` to ``out`` as ``uniXXXX.png``, guides removed: a folder to check, redraw and build from."""
+    from .outputs import check_output_folder, write_all
+
+    check_output_folder(Path(out), force, lambda path: path.suffix.lower() == ".png")
+    images = {}
+    for char, (_, cleaned, _) in _written_boxes(scans, charset, progress).items():
+        buffer = io.BytesIO()
+        Image.fromarray(np.clip(cleaned * 255.0, 0, 255).astype(np.uint8)).save(buffer, "PNG", optimize=True)
+        images[f"uni{ord(char):04X}.png"] = buffer.getvalue()
+    if not images:
+        raise GlyphgenError(f"{scans[0]}: every box of the sheet is empty; write in the boxes, then photograph it again.")
+    paths = {name: Path(out) / name for name in images}
+    write_all(paths, images)
+    return list(paths.values())
 
 
 def check_coverage(chars: tuple[str, ...], folder: Path, charset: Charset, progress: Progress = Progress()) -> None:
@@ -693,9 +776,11 @@ def place_inks(inks: Inks, reference_path: Path, canvas: Canvas, scale: float | 
     return place_samples(inks, reference, measure, scale)
 
 
-def load_samples(folder: Path, charset: Charset, reference_path: Path, canvas: Canvas, progress: Progress = Progress()) -> SampleSet:
-    """Find, read, clean and place every sample image in ``folder``; a glyph far off the set's scale is named in a note."""
-    samples = place_inks(read_inks(folder, charset, progress), reference_path, canvas)
+def load_samples(
+    folder: Path | None, charset: Charset, reference_path: Path, canvas: Canvas, progress: Progress = Progress(), scans: Sequence[Path] = ()
+) -> SampleSet:
+    """Find, read, clean and place every sample image in ``folder`` and box of ``scans``; a glyph far off the set's scale is named in a note."""
+    samples = place_inks(read_inks(folder, charset, progress, scans), reference_path, canvas)
     for char, factor in samples.off_scale.items():
         size = f"{factor:.1f} times larger" if factor > 1 else f"{1 / factor:.1f} times smaller"
         progress.note(

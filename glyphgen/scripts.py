@@ -87,6 +87,15 @@ class CorpusRules:
 
 
 @dataclass(frozen=True)
+class SheetRules:
+    """What a template sheet's box shows a writer of this script (glyphgen.sheet)."""
+
+    # Light guide lines across each box, each (name, height as a fraction of the box from its top).
+    guides: tuple[tuple[str, float], ...]
+    advice: str  # one line printed on the sheet: how to sit a character in its box
+
+
+@dataclass(frozen=True)
 class Composition:
     """How a compositional script builds a character from parts (Hangul: initial, medial, final jamo and layout).
 
@@ -123,6 +132,7 @@ class Script:
     owns: Callable[[str], bool] = lambda char: True
     borrows: str | None = None
     composition: Composition | None = None  # for a script whose characters are built from parts
+    sheet: SheetRules = SheetRules(guides=(), advice="Fill about two thirds of the box with each character.")
 
     def part_rows(self, chars: Iterable[str]) -> np.ndarray:
         """Each character's parts ``(N, P)`` int64, as rows of a model's part tables: 0 for a
@@ -178,6 +188,11 @@ LATIN = Script(
         ("descender", "gpyqj"),
         ("capital", "ABCDEFGHIJKLMNOPQRSTUVWXYZ"),
         ("digit", "0123456789"),
+    ),
+    # Capitals reach about 0.3 of the box from its top; descenders about 0.9.
+    sheet=SheetRules(
+        guides=(("x-height", 0.47), ("baseline", 0.70)),
+        advice="Sit each character on the lower line; lowercase letters like a, n, o reach the upper one.",
     ),
 )
 
@@ -240,6 +255,7 @@ KOREAN = Script(
         letters=lambda char: hangul.decompose(char).letters(),
         glossary=hangul.LAYOUT_MEANINGS,
     ),
+    sheet=SheetRules(guides=(), advice="Write each syllable as a square block filling about four fifths of its box."),
 )
 
 SCRIPTS: dict[str, Script] = {script.name: script for script in (LATIN, KOREAN)}

@@ -20,7 +20,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from .errors import GlyphgenError
-from .scripts import LATIN
+from .scripts import LATIN, Script
+from .sheet import BOX_MM, DEFAULT_DPI, PageCode, draw_page
 
 FONT_SIZE = 270  # px per em: x-height ~150 px, caps ~200 px
 LINE_TOP = 0.86  # writing-line box: from baseline - 0.86 em ...
@@ -218,3 +219,108 @@ def rule(
     if margin_at is not None:
         print_lines(coverage(along - (margin_at - width / 2)), margin_colour)
     return Image.fromarray(np.clip(np.rint(rgb), 0, 255).astype(np.uint8), "RGB")
+
+
+# ---------------------------------------------------------------------------
+# Filled template sheets, photographed and scanned: what the sheet reader's tests and benchmark read.
+
+BALLPOINT = (30, 36, 72)  # blue-black ink (8-bit RGB)
+
+
+def filled_sheet(
+    code: PageCode, script: Script, font_path: Path, *, dpi: int = DEFAULT_DPI, empty: Sequence[str] = (), em_mm: float | None = None
+) -> tuple[Image.Image, dict[str, np.ndarray]]:
+    """The printed page of ``code`` with every box but ``empty``'s written in ``font_path``'s glyphs.
+
+    Returns the page (RGB at ``dpi``) and each written box's ink as the sheet
+    reader cuts it (scan.PX_PER_MM, BOX_INSET_MM inside the border): the truth a
+    reading is scored against. One em size for the whole sheet, as one writer's
+    hand: Latin sits on the box's baseline guide, a script without one is centred.
+    """
+    import cv2
+
+    from .scan import BOX_INSET_MM, PX_PER_MM
+
+    page = draw_page(code, script, dpi)
+    layout = code.layout
+    baseline = dict(script.sheet.guides).get("baseline")
+    em = em_mm or (BOX_MM * 0.56 if baseline is not None else BOX_MM * 0.72)
+    dpmm = dpi / 25.4
+    font = ImageFont.truetype(str(font_path), em * dpmm)
+    written = Image.new("L", page.size, 0)
+    draw = ImageDraw.Draw(written)
+    for index, char in enumerate(code.chars):
+        if char not in empty:
+            left, top, right, _ = layout.box(index)
+            y = top + (baseline if baseline is not None else 0.5) * BOX_MM
+            draw.text(((left + right) / 2 * dpmm, y * dpmm), char, font=font, fill=255, anchor="ms" if baseline is not None else "mm")
+    cover = np.asarray(written, dtype=np.float32) / 255.0
+    # The truth is the very ink put on the page, resampled to the reader's flattened page (centre-aligned, as the reader's warp).
+    flat = cv2.resize(cover, (round(layout.paper.width * PX_PER_MM), round(layout.paper.height * PX_PER_MM)), interpolation=cv2.INTER_AREA)
+    truths = {}
+    for index, char in enumerate(code.chars):
+        if char not in empty:
+            left, top, right, bottom = layout.box(index)
+            rows = slice(round((top + BOX_INSET_MM) * PX_PER_MM), round((bottom - BOX_INSET_MM) * PX_PER_MM))
+            columns = slice(round((left + BOX_INSET_MM) * PX_PER_MM), round((right - BOX_INSET_MM) * PX_PER_MM))
+            truths[char] = flat[rows, columns] > 0.5
+    inked = np.asarray(page, dtype=float) * (1.0 - cover[..., None] * (1.0 - np.asarray(BALLPOINT, dtype=float) / 255.0))
+    return Image.fromarray(np.clip(np.rint(inked), 0, 255).astype(np.uint8), "RGB"), truths
+
+
+def photograph_sheet(page: Image.Image, rng: np.random.Generator, *, turns: int | None = None, max_tilt: float = 0.25) -> Image.Image:
+    """``page`` as a 12-megapixel phone photo: on a table, in perspective, turned a quarter ``turns`` times, lit unevenly, blurred, noisy, JPEG.
+
+    The perspective narrows one side of the page by up to ``max_tilt`` of its
+    width (a camera tilted about 30 degrees), the page turns a few degrees in the
+    frame and fills 70 to 90 per cent of it.
+    """
+    import cv2
+
+    turns = int(rng.integers(0, 4)) if turns is None else turns
+    frame_w, frame_h = 3000, 4000
+    src = np.array([[0, 0], [page.width, 0], [page.width, page.height], [0, page.height]], dtype=np.float64)
+    fill = rng.uniform(0.7, 0.9)
+    h = fill * frame_h
+    w = h * page.width / page.height
+    corners = np.array([[-w / 2, -h / 2], [w / 2, -h / 2], [w / 2, h / 2], [-w / 2, h / 2]])
+    side = int(rng.integers(0, 4))  # the side farther from the camera is shorter
+    squeeze = rng.uniform(0.0, max_tilt) / 2
+    a, b = side, (side + 1) % 4
+    along = corners[b] - corners[a]
+    corners[a] += squeeze * along
+    corners[b] -= squeeze * along
+    angle = math.radians(rng.uniform(-8, 8))
+    turn = np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
+    corners = corners @ turn.T * rng.uniform(0.92, 1.0) + np.array([frame_w / 2, frame_h / 2]) + rng.uniform(-0.03, 0.03, (4, 2)) * frame_w
+    homography = cv2.getPerspectiveTransform(src.astype(np.float32), corners.astype(np.float32))
+    warped = cv2.warpPerspective(np.asarray(page), homography, (frame_w, frame_h), flags=cv2.INTER_AREA)
+    inside = cv2.warpPerspective(np.full((page.height, page.width), 255, np.uint8), homography, (frame_w, frame_h)) / 255.0
+    paper, light = _paper_and_light(rng, frame_h, frame_w)
+    table = np.array([rng.uniform(60, 140), rng.uniform(50, 120), rng.uniform(40, 100)])[None, None, :] * light[..., None]
+    photo = inside[..., None] * (warped / 255.0) * paper + (1 - inside[..., None]) * table
+    photo = cv2.GaussianBlur(photo, (0, 0), rng.uniform(0.5, 1.4))
+    photo += rng.normal(0, rng.uniform(1.5, 3.0), photo.shape[:2])[..., None]
+    image = Image.fromarray(np.rot90(np.clip(photo, 0, 255).astype(np.uint8), turns).copy(), "RGB")
+    return _jpeg(image, int(rng.integers(70, 92)))
+
+
+def scan_sheet(page: Image.Image, rng: np.random.Generator, *, grey: bool = False) -> Image.Image:
+    """``page`` as a flatbed scan at its own resolution: skewed up to 1.5 degrees, shifted on the glass, a little soft and noisy, JPEG."""
+    import cv2
+
+    angle = rng.uniform(-1.5, 1.5)
+    shift = rng.uniform(-0.01, 0.01, 2) * page.width
+    matrix = cv2.getRotationMatrix2D((page.width / 2, page.height / 2), angle, 1.0)
+    matrix[:, 2] += shift
+    rgb = cv2.warpAffine(np.asarray(page), matrix, page.size, flags=cv2.INTER_AREA, borderValue=(250, 250, 250)).astype(float)
+    rgb = cv2.GaussianBlur(rgb, (0, 0), 0.5) + rng.normal(0, 1.5, rgb.shape[:2])[..., None]
+    image = Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8), "RGB")
+    return _jpeg(image.convert("L") if grey else image, 90)
+
+
+def _jpeg(image: Image.Image, quality: int) -> Image.Image:
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=quality)
+    buffer.seek(0)
+    return Image.open(buffer).copy()

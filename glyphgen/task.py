@@ -33,10 +33,12 @@ from .scripts import Script, get_script
 OWN_SAMPLES_ENOUGH = 4
 
 
-def prepare_task(samples_folder: Path, charset: Charset, reference: Path, canvas: Canvas, progress: Progress = Progress()) -> tuple[SampleSet, FewShotTask]:
-    """Read the samples and render the reference: what a backend learns from."""
+def prepare_task(
+    samples_folder: Path | None, charset: Charset, reference: Path, canvas: Canvas, progress: Progress = Progress(), scans: Sequence[Path] = ()
+) -> tuple[SampleSet, FewShotTask]:
+    """Read the samples (a folder, photographed sheets, or both) and render the reference: what a backend learns from."""
     require_chars(reference, charset.inked_chars, f"the reference font (for the {charset.name} charset)")
-    samples = load_samples(samples_folder, charset, reference, canvas, progress)
+    samples = load_samples(samples_folder, charset, reference, canvas, progress, scans)
     return samples, task_for(samples, charset, reference, canvas)
 
 
