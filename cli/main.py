@@ -199,6 +199,7 @@ def samples_command(charset: str, folder: Path | None) -> None:
     chosen = get_charset(charset)
     if folder is None:
         click.echo("\n".join(sample_guide(chosen)))
+        click.echo(f"\nTo write them on paper: glyphgen template --charset {charset} --out sheet.pdf, then glyphgen build --scan PHOTO.")
         return
     from rich.console import Console
 

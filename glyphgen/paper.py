@@ -15,6 +15,12 @@ from scipy import ndimage
 from skimage.filters import threshold_otsu
 from skimage.measure import block_reduce
 
+# Brightness spread (1st to 99th percentile) below which an image holds no ink at all.
+MIN_CONTRAST = 0.1
+# Ink must be this much darker than the paper around it (0 = paper, 1 = black):
+# pencil reaches about 0.3, sensor noise rarely 0.1.
+MIN_INK_DARKNESS = 0.2
+
 
 @dataclass(frozen=True)
 class Paper:
@@ -63,6 +69,9 @@ def is_light_on_dark(grey: np.ndarray) -> bool:
     """
     every = max(1, min(grey.shape) // 200)
     sample = grey[::every, ::every]
+    low, high = np.percentile(sample, [1, 99])
+    if high - low < MIN_CONTRAST:  # bare paper (an empty box of a sheet): a shadow's gradient is no light-on-dark ink
+        return False
     otsu = threshold_otsu(sample) if sample.max() > sample.min() else 0.5
     border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
     return bool(np.median(border) < otsu and np.mean(sample < otsu) > 0.5)

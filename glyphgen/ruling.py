@@ -44,12 +44,12 @@ from scipy import ndimage
 from skimage.measure import block_reduce
 
 from .errors import GlyphgenError
-from .paper import Paper, darkness, is_light_on_dark, paper_level
+from .paper import MIN_INK_DARKNESS, Paper, darkness, is_light_on_dark, paper_level
 
 MAX_TILT_DEG = 3.0
 # A pixel this much darker than the paper (0 = paper, 1 = black) may belong to a
 # line. Binarisation never calls anything fainter than 0.2 ink
-# (samples.MIN_INK_DARKNESS), so fainter ruling is harmless; the margin below it
+# (paper.MIN_INK_DARKNESS), so fainter ruling is harmless; the margin below it
 # keeps lines whole where blur and JPEG lighten them.
 LINE_DARKNESS = 0.12
 # A line is at most this thick, as a fraction of the image across it: even a
@@ -174,9 +174,11 @@ def _remove(grey: np.ndarray, path: Path | str) -> np.ndarray:
     every = max(1, round(max(grey.shape) / 800))  # a percentile needs no more pixels than this leaves
     values = darkness(grey[::every, ::every], paper.full()[::every, ::every])
     away = values[(values > LINE_DARKNESS) & ~bands[::every, ::every]]
-    # No ink away from the lines: the image is bare ruled paper (an empty box of a template sheet), and
-    # the lines are all there is; erased as lines lighter than a black pen, they leave bare paper.
-    pen = float(np.percentile(away, 75)) if away.size else 1.0
+    pen = float(np.percentile(away, 75)) if away.size else 0.0
+    if pen < MIN_INK_DARKNESS:
+        # Nothing away from the lines that binarisation would call ink: the image is bare ruled paper (an empty
+        # box of a template sheet, a faint line left unfound). Erased as lighter than a black pen, the lines leave paper.
+        pen = 1.0
     cleaned = grey.copy()
     unsure = np.zeros(grey.shape, dtype=bool)
     # Where two lines cross, neither is a stroke crossing the other.

@@ -45,7 +45,7 @@ from . import bitmap, hangul
 from .canvas import MEASURE_SIZE, Canvas
 from .charset import BLANK_CODEPOINTS, Charset, describe
 from .errors import GlyphgenError
-from .paper import darkness, is_light_on_dark, paper_level
+from .paper import MIN_INK_DARKNESS, darkness, is_light_on_dark, paper_level
 from .progress import Progress
 from .render import render_glyphs, require_chars
 from .ruling import remove_ruling
@@ -75,9 +75,6 @@ USEFUL_SAMPLES = 8
 # Source ink larger than this (pixels, longest side) is reduced before tracing:
 # beyond it a phone photo adds sensor noise, not pen detail.
 MAX_TRACE_PX = 1200
-# Ink must be this much darker than the paper around it (0 = paper, 1 = black):
-# pencil reaches about 0.3, sensor noise rarely 0.1.
-MIN_INK_DARKNESS = 0.2
 MIN_INK_PIXELS = 25
 # Edge smoothing before tracing, in font units (an em is 1000).
 TRACE_SMOOTHING_UNITS = 5.0

@@ -31,19 +31,21 @@ from pathlib import Path
 
 import numpy as np
 
-from .charset import Charset, describe
+from .charset import CHARSETS, Charset, describe
 from .errors import GlyphgenError
 from .progress import Progress
 from .samples import image_size, read_upright
-from .sheet import CORNERS, MARKER_DICTIONARY, PAPERS, Layout, PageCode, Paper
+from .sheet import CORNERS, MARKER_DICTIONARY, PAPERS, Layout, PageCode, PaperSize, Rect
 
 PX_PER_MM = 12.0  # the flattened page: about 300 dpi
 MAX_PHOTO_PX = 4000  # a photo's longest side is reduced to this on reading (a 48-megapixel phone photo)
 DETECT_PX = 2000  # markers are looked for at this size (fast), then located on the full image
 BOX_INSET_MM = 1.0  # a box is cut this far inside its border: the border, and how far a flattening may be off
-OVERFLOW_RING_MM = (0.8, 1.6)  # ink this far outside a box (beyond the border, short of the next label) overflows it
+OVERFLOW_RING_MM = (0.8, 1.4)  # ink this far outside a box (beyond the border, short of the next label) overflows it
+OVERFLOW_READ_MM = 1.4  # a box with ink over a side is read this far beyond that side (the next row's label starts 1.4 mm below)
 OVERFLOW_MIN_MM2 = 0.3  # ... when there is at least this much of it
 OVERFLOW_DARKNESS = 0.35  # darker than the paper around it by this much (0 = paper, 1 = black)
+MAX_MARKER_MISFIT_MM = 1.5  # a marker corner this far off the fitted flat page: the sheet is curled or folded, boxes would be cut wrong
 MIN_PAPER_LEVEL = 0.22  # the paper's brightness (0..1) below which a photo is too dark to read
 MIN_MARKER_CONTRAST = 0.2  # the printed black of a marker against the paper, below which the photo is too dark or washed out
 MAX_EDGE_MM = 0.7  # a marker's printed edge blurred wider than this: pen strokes are lost
@@ -58,7 +60,7 @@ class PageReading:
     path: Path
     code: PageCode
     boxes: dict[str, np.ndarray]
-    overflowing: tuple[str, ...]  # characters whose ink runs over their box's border
+    overflowing: dict[str, tuple[str, ...]]  # the characters whose ink runs over their box's border, and over which sides
 
     def source(self, char: str) -> Path:
         """How a box is named in messages: ``photo.jpg, box 7``."""
@@ -78,26 +80,37 @@ def read_page(path: Path) -> PageReading:
     photo_points = np.concatenate(list(found.values()))
     # Both sides in OpenCV's convention, a pixel's centre at its integer index: a point x mm along lies at x * PX_PER_MM - 0.5.
     homography, _ = cv2.findHomography(page_points * PX_PER_MM - 0.5, photo_points, 0)
-    if homography is None:
-        raise GlyphgenError(f"{path}: the corner markers do not fit a flat page; photograph the sheet lying flat.")
+    if homography is None or _misfit_mm(homography, page_points, photo_points) > MAX_MARKER_MISFIT_MM:
+        raise GlyphgenError(f"{path}: the corner markers do not lie on one flat page; smooth the sheet flat and photograph it again.")
     size = (round(paper.width * PX_PER_MM), round(paper.height * PX_PER_MM))
     flat = cv2.warpPerspective(rgb, homography, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderValue=(255, 255, 255))
     flat_grey = cv2.cvtColor(flat, cv2.COLOR_RGB2GRAY)
     _check_legible(flat_grey, layout, path)
     code = _read_code(flat_grey, layout, path)
-    if code.paper != next(key for key, p in PAPERS.items() if p == paper):
+    if PAPERS[code.paper] != paper:
         raise GlyphgenError(f"{path}: the page code says {PAPERS[code.paper].name} paper, but the corner markers are {paper.name}'s; is the sheet altered?")
     red = flat[..., 0].astype(np.float64) / 255.0
-    boxes = {char: _cut(red, layout.box(index), BOX_INSET_MM) for index, char in enumerate(code.chars)}
-    overflowing = tuple(char for index, char in enumerate(code.chars) if _overflows(red, layout, index, len(code.chars)))
+    labels = np.zeros(red.shape, dtype=bool)
+    for index in range(len(code.chars)):
+        labels[_px(layout.label(index), 0.3)] = True
+    overflowing = {char: sides for index, char in enumerate(code.chars) if (sides := _overflow_sides(red, labels, layout.box(index)))}
+    boxes = {char: _cut(red, labels, layout.box(index), overflowing.get(char, ())) for index, char in enumerate(code.chars)}
     return PageReading(path, code, boxes, overflowing)
+
+
+def _misfit_mm(homography: np.ndarray, page_points: np.ndarray, photo_points: np.ndarray) -> float:
+    """How far (mm, the worst of the 16) a marker corner lies from where the fitted flat page puts it: a curled or folded sheet's misfit."""
+    import cv2
+
+    flattened = cv2.perspectiveTransform(photo_points.reshape(-1, 1, 2), np.linalg.inv(homography)).reshape(-1, 2)
+    return float(np.abs((flattened + 0.5) / PX_PER_MM - page_points).max())
 
 
 def _reduction(path: Path) -> float:
     return max(1.0, max(image_size(path)) / MAX_PHOTO_PX)
 
 
-def _find_markers(grey: np.ndarray, path: Path) -> tuple[Paper, dict[str, np.ndarray]]:
+def _find_markers(grey: np.ndarray, path: Path) -> tuple[PaperSize, dict[str, np.ndarray]]:
     """The paper the markers say, and each found corner's marker corners (4, 2) in image pixels; a missing corner is an error."""
     import cv2
 
@@ -107,7 +120,11 @@ def _find_markers(grey: np.ndarray, path: Path) -> tuple[Paper, dict[str, np.nda
     parameters.cornerRefinementMethod = cv2.aruco.CORNER_REFINE_SUBPIX
     detector = cv2.aruco.ArucoDetector(cv2.aruco.getPredefinedDictionary(getattr(cv2.aruco, MARKER_DICTIONARY)), parameters)
     corners, ids, _ = detector.detectMarkers(small)
-    seen = {int(i): c.reshape(4, 2).astype(np.float64) / factor for c, i in zip(corners, ids.ravel())} if ids is not None else {}
+    ids = [] if ids is None else [int(i) for i in ids.ravel()]
+    ours = [i for paper in PAPERS.values() for i in paper.marker_ids]
+    if any(ids.count(i) > 1 for i in ours):
+        raise GlyphgenError(f"{path}: the photo shows more than one sheet (a corner marker appears twice); photograph one page at a time.")
+    seen = {i: c.reshape(4, 2).astype(np.float64) / factor for c, i in zip(corners, ids)}
     papers = sorted(PAPERS.values(), key=lambda p: -sum(i in seen for i in p.marker_ids))
     paper = papers[0]
     found = {CORNERS[n]: seen[i] for n, i in enumerate(paper.marker_ids) if i in seen}
@@ -120,8 +137,7 @@ def _find_markers(grey: np.ndarray, path: Path) -> tuple[Paper, dict[str, np.nda
             f"{path}: the sheet's {said} corner {'marker is' if len(missing) == 1 else 'markers are'} not in the picture; "
             "photograph the whole page with all four corner squares in view."
         )
-    if found:
-        _refine(grey, found)
+    _refine(grey, found)
     return paper, found
 
 
@@ -202,27 +218,50 @@ def _read_code(flat: np.ndarray, layout: Layout, path: Path) -> PageCode:
     raise GlyphgenError(f"{path}: the page code (the square pattern at the top right) cannot be read; photograph the sheet again, sharper and flatter.")
 
 
-def _px(rect: tuple[float, float, float, float], grow: float = 0.0) -> tuple[slice, slice]:
+def _px(rect: Rect, grow: float = 0.0) -> tuple[slice, slice]:
     """The rows and columns of the flattened page under ``rect`` (mm) grown by ``grow`` mm on every side."""
     left, top, right, bottom = (round(v * PX_PER_MM) for v in (rect[0] - grow, rect[1] - grow, rect[2] + grow, rect[3] + grow))
     return slice(max(0, top), bottom), slice(max(0, left), right)
 
 
-def _cut(channel: np.ndarray, rect: tuple[float, float, float, float], inset: float) -> np.ndarray:
-    return channel[_px(rect, -inset)].copy()
+SIDES = ("top", "bottom", "left", "right")
 
 
-def _overflows(red: np.ndarray, layout: Layout, index: int, count: int) -> bool:
-    """Whether ink lies in a thin ring just outside the box's border (the characters printed above boxes excluded)."""
+def _grown(rect: Rect, by: dict[str, float]) -> Rect:
+    left, top, right, bottom = rect
+    return left - by["left"], top - by["top"], right + by["right"], bottom + by["bottom"]
+
+
+def _cut(red: np.ndarray, labels: np.ndarray, box: Rect, over: tuple[str, ...]) -> np.ndarray:
+    """A box's grey levels, just inside its border; on a side its ink runs over, reaching OVERFLOW_READ_MM beyond it.
+
+    Reaching over one side, the crop stays inside the two borders across it, so
+    the border crossed runs from edge to edge of the crop like a guide line, and
+    the ingest's ruling remover takes it, keeping the strokes across it. The
+    printed characters it reaches are painted paper.
+    """
+    region = _px(_grown(box, {side: OVERFLOW_READ_MM if side in over else -BOX_INSET_MM for side in SIDES}))
+    grey = red[region].copy()
+    printed = labels[region]
+    if printed.any():
+        grey[printed] = float(np.median(grey[~printed]))
+    return grey
+
+
+def _overflow_sides(red: np.ndarray, labels: np.ndarray, box: Rect) -> tuple[str, ...]:
+    """The sides of ``box`` with ink in a thin strip just outside its border (printed characters excluded)."""
     inner, outer = OVERFLOW_RING_MM
-    ring = np.zeros(red.shape, dtype=bool)
-    ring[_px(layout.box(index), outer)] = True
-    ring[_px(layout.box(index), inner)] = False
-    for other in range(count):
-        ring[_px(layout.label(other), 0.3)] = False
-    values = red[ring]
-    dark = values < float(np.median(values)) * (1.0 - OVERFLOW_DARKNESS)
-    return dark.sum() >= OVERFLOW_MIN_MM2 * PX_PER_MM**2
+    left, top, right, bottom = box
+    strips = {
+        "top": (left - outer, top - outer, right + outer, top - inner),
+        "bottom": (left - outer, bottom + inner, right + outer, bottom + outer),
+        "left": (left - outer, top, left - inner, bottom),
+        "right": (right + inner, top, right + outer, bottom),
+    }
+    values = {side: red[_px(strip)][~labels[_px(strip)]] for side, strip in strips.items()}
+    paper = float(np.median(np.concatenate(list(values.values()))))
+    minimum = OVERFLOW_MIN_MM2 * PX_PER_MM**2
+    return tuple(side for side in SIDES if (values[side] < paper * (1.0 - OVERFLOW_DARKNESS)).sum() >= minimum)
 
 
 def read_sheets(paths: Sequence[Path], charset: Charset, progress: Progress = Progress()) -> dict[str, tuple[Path, np.ndarray]]:
@@ -246,8 +285,11 @@ def read_sheets(paths: Sequence[Path], charset: Charset, progress: Progress = Pr
         progress.note(f"{first.path}: page {said} of the {first.code.pages}-page sheet was not given; its characters are generated.")
     boxes = {}
     for _, reading in sorted(pages.items()):
-        for char in reading.overflowing:
-            progress.note(f"{reading.source(char)}: the ink of {describe(char)} runs over the box's border; only what is inside the box is read.")
+        for char, sides in reading.overflowing.items():
+            progress.note(
+                f"{reading.source(char)}: the ink of {describe(char)} runs over the box's {' and '.join(sides)} border; it is read up to "
+                f"{OVERFLOW_READ_MM:g} mm beyond, and anything further is cut off."
+            )
         boxes.update({char: (reading.source(char), grey) for char, grey in reading.boxes.items()})
     return boxes
 
@@ -265,7 +307,6 @@ def _check_fits(reading: PageReading, pages: dict[int, PageReading], charset: Ch
         raise GlyphgenError(f"{reading.path}: page {code.page} was given twice (also {pages[code.page].path}); give one photo of each page, the better one.")
     outside = [char for char in code.chars if char not in charset]
     if outside:
-        raise GlyphgenError(
-            f"{reading.path}: the sheet has a box for {describe(outside[0])}, which is not in the {charset.name} charset; "
-            "choose the --charset it was printed for."
-        )
+        fitting = sorted((c for c in CHARSETS.values() if all(char in c for char in code.chars)), key=len)
+        choose = f"it was printed for --charset {fitting[0].name}" if fitting else "choose the --charset it was printed for"
+        raise GlyphgenError(f"{reading.path}: the sheet has a box for {describe(outside[0])}, which is not in the {charset.name} charset; {choose}.")

@@ -47,6 +47,9 @@ MARKER_MM = 12.0
 BOX_MM = 26.0
 COLUMN_GAP_MM = 4.0
 LABEL_MM = 5.0  # the gap above each box, where its character is printed
+LABEL_TEXT_MM = 3.6  # how far above the box the printed character reaches (3.4 mm type on a baseline 0.8 mm up)
+LABEL_SIZE_MM = 3.4
+LABEL_BASELINE_MM = 0.8
 HEADER_MM = 46.0  # page top to the first label: markers, title, instructions and the page code
 FOOTER_MM = 26.0
 CODE_MM = 32.0  # the page code's side, quiet zone included
@@ -62,7 +65,7 @@ CORNERS = ("top-left", "top-right", "bottom-right", "bottom-left")
 
 
 @dataclass(frozen=True)
-class Paper:
+class PaperSize:
     name: str
     width: float  # mm
     height: float
@@ -70,8 +73,8 @@ class Paper:
 
 
 PAPERS = {
-    "a4": Paper("A4", 210.0, 297.0, (0, 1, 2, 3)),
-    "letter": Paper("Letter", 215.9, 279.4, (4, 5, 6, 7)),
+    "a4": PaperSize("A4", 210.0, 297.0, (0, 1, 2, 3)),
+    "letter": PaperSize("Letter", 215.9, 279.4, (4, 5, 6, 7)),
 }
 
 Rect = tuple[float, float, float, float]  # left, top, right, bottom (mm)
@@ -81,7 +84,7 @@ Rect = tuple[float, float, float, float]  # left, top, right, bottom (mm)
 class Layout:
     """Where everything of a page of ``paper`` is, in millimetres."""
 
-    paper: Paper
+    paper: PaperSize
 
     @property
     def columns(self) -> int:
@@ -106,9 +109,9 @@ class Layout:
         return left, top, left + BOX_MM, top + BOX_MM
 
     def label(self, index: int) -> Rect:
-        """Where the ``index``-th box's character is printed: the gap above the box's left half."""
+        """Where the ``index``-th box's character is printed: above the box's left half, from its ascenders to its descenders."""
         left, top, right, _ = self.box(index)
-        return left, top - LABEL_MM, (left + right) / 2, top
+        return left, top - LABEL_TEXT_MM, (left + right) / 2, top
 
     def marker(self, corner: int) -> Rect:
         """The marker square at ``CORNERS[corner]``."""
@@ -127,13 +130,6 @@ class Layout:
         right = self.paper.width - MARGIN_MM - MARKER_MM - 3.0
         top = MARGIN_MM - 2.0
         return right - CODE_MM, top, right, top + CODE_MM
-
-
-def paper_by_name(name: str) -> Paper:
-    try:
-        return PAPERS[name.casefold()]
-    except KeyError:
-        raise GlyphgenError(f"--paper {name}: unknown paper; choose one of: {', '.join(PAPERS)}.") from None
 
 
 # ---------------------------------------------------------------------------
@@ -221,7 +217,7 @@ def draw_page(code: PageCode, script: Script, dpi: int = DEFAULT_DPI) -> Image.I
     for n, line in enumerate(lines):
         draw.text((text_left * scale, (MARGIN_MM + 8.0 + 1.55 * size * n) * scale), line, font=text, fill=TEXT_GREY)
 
-    hint = ImageFont.truetype(font_file, round(3.4 * scale))
+    hint = ImageFont.truetype(font_file, round(LABEL_SIZE_MM * scale))
     border = max(1, round(0.3 * scale))
     guide = max(1, round(0.25 * scale))
     for index, char in enumerate(code.chars):
@@ -231,7 +227,7 @@ def draw_page(code: PageCode, script: Script, dpi: int = DEFAULT_DPI) -> Image.I
             y = round((top + height * BOX_MM) * scale)
             draw.line((round(left * scale), y, round(right * scale), y), fill=DROPOUT_GUIDE, width=guide)
         label_left, label_top, _, label_bottom = layout.label(index)
-        draw.text((label_left * scale, (label_bottom - 0.8) * scale), char, font=hint, fill=HINT_GREY, anchor="ls")
+        draw.text((label_left * scale, (label_bottom - LABEL_BASELINE_MM) * scale), char, font=hint, fill=HINT_GREY, anchor="ls")
     footer = f"{layout.paper.name} · template {code.template} · {len(code.chars)} characters on this page"
     draw.text((layout.paper.width / 2 * scale, (layout.paper.height - MARGIN_MM - 4.0) * scale), footer, font=small, fill=TEXT_GREY, anchor="ms")
     return image
@@ -291,7 +287,7 @@ def write_template(chars: str, script: Script, paper: str, out: Path, dpi: int =
     return paths
 
 
-def _pdf(pages: list[Image.Image], paper: Paper) -> bytes:
+def _pdf(pages: list[Image.Image], paper: PaperSize) -> bytes:
     """The pages as a PDF at their paper's size, each one lossless image (fpdf2 stores a PNG as it is; Pillow's own PDF writer would JPEG it)."""
     from fpdf import FPDF
 
