@@ -43,6 +43,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/trace_fidelity.py
 	$(BIN)/python benchmarks/classifier_accuracy.py
 	$(BIN)/python benchmarks/compare_corpus.py
+	$(BIN)/python benchmarks/sheet_reading.py
+	$(BIN)/python -m pip install --quiet -e '.[bench]' && $(BIN)/python benchmarks/spacing.py
 
 # Rebuild every shipped model from nothing: the corpus, the classifier, then pretraining of
 # every backend the registry says pretrains (resumable: run it again to continue), each

@@ -36,7 +36,8 @@ from typing import NamedTuple
 import ufoLib2
 from fontTools.pens.boundsPen import BoundsPen, ControlBoundsPen
 from fontTools.pens.reverseContourPen import ReverseContourPen
-from fontTools.ttLib import TTFont
+from fontTools.ttLib import TTFont, newTable
+from fontTools.ttLib.tables import ttProgram
 from ufo2ft import compileOTF, compileTTF
 from ufo2ft.outlineCompiler import OutlineOTFCompiler
 
@@ -44,14 +45,18 @@ from .appearance import Appearance
 from .charset import BLANK_CODEPOINTS, Charset, glyph_name
 from .errors import GlyphgenError
 from .scripts import VerticalMetrics
+from .spacing import kerning, profile, shared_widths, side_bearings
 from .vectorize import Outline
 
 UNITS_PER_EM = 1000
-# Side bearings and the space are fractions of the x-height: they scale with the
-# hand, and one value for every glyph gives the even rhythm of a text face.
-SIDE_BEARING_OF_X_HEIGHT = 0.10
+# The space is a fraction of the x-height: it scales with the hand (side bearings too: glyphgen.spacing).
 SPACE_OF_X_HEIGHT = 0.55
 LINE_HEIGHT_EM = 1.2
+NO_BREAK_SPACE = 0x00A0
+# head.flags bit 3: instructions may depend on ppem being an integer, which a hinted font must say.
+HEAD_FLAG_INTEGER_PPEM = 1 << 3
+# PUSHW 511, SCANCTRL, PUSHB 4, SCANTYPE: dropout control at every size, smart mode (no stubs).
+SMART_DROPOUT_PROGRAM = bytes.fromhex("b801ff85b0048d")
 
 # The options a build names each FontInfo field by, in its one-sentence errors.
 OPTION_OF = {
@@ -295,8 +300,11 @@ def build_ufo(glyphs: Mapping[str, Outline], charset: Charset, info: FontInfo, a
         raise GlyphgenError(f"no outline for {len(missing)} characters of the charset, e.g. {missing[0]!r}.")
 
     heights = glyph_heights(glyphs, charset.script.metrics)
-    side_bearing = round(SIDE_BEARING_OF_X_HEIGHT * heights.x_height)
     space_width = round(SPACE_OF_X_HEIGHT * heights.x_height)
+    drawers = {char: (lambda pen, outline=glyphs[char]: draw_outline(outline, pen)) for char in charset.inked_chars}
+    sides = side_bearings(drawers, {char: bounds[char].y_max for char in drawers}, heights.x_height, heights.cap_height)
+    ink_widths = {char: bounds[char].x_max - bounds[char].x_min for char in drawers}
+    sides = shared_widths(sides, ink_widths, charset.script.shared_widths, heights.x_height)
 
     ufo = ufoLib2.Font()
     order = [".notdef"]
@@ -310,13 +318,20 @@ def build_ufo(glyphs: Mapping[str, Outline], charset: Charset, info: FontInfo, a
         if ord(char) in BLANK_CODEPOINTS:
             glyph.width = space_width
             continue
-        box = bounds[char]
-        dx = side_bearing - box.x_min
+        box, side = bounds[char], sides[char]
+        dx = round(side.left) - box.x_min
         # potrace contours are clockwise once y points up (TrueType order); a UFO
         # holds PostScript order, and ufo2ft reverses again for the TTF.
         draw_outline(glyphs[char], ReverseContourPen(_RoundingPen(glyph.getPen())), dx=dx)
-        glyph.width = round(box.x_max - box.x_min + 2 * side_bearing)
+        glyph.width = round(box.x_max - box.x_min + side.left + side.right)  # a shared width stays shared
         origins[name] = dx
+    ufo.kerning.update(_kerning(glyphs, drawers, origins, ufo, charset, heights))
+    if NO_BREAK_SPACE not in charset.codepoints:
+        # Every font has the space's no-break twin: text holds "10 km" together with it, and
+        # Google Fonts' checks fail a font without it.
+        glyph = ufo.newGlyph(glyph_name(NO_BREAK_SPACE))
+        glyph.unicodes, glyph.width = [NO_BREAK_SPACE], space_width
+        order.append(glyph.name)
     ufo.glyphOrder = order
 
     all_bounds = [outline_bounds(outline, control=True) for outline in glyphs.values()]
@@ -324,6 +339,20 @@ def build_ufo(glyphs: Mapping[str, Outline], charset: Charset, info: FontInfo, a
     _fill_info(ufo, info, heights.ascender, heights.descender, round(heights.cap_height), round(heights.x_height), all_bounds)
     _fill_style(ufo, info, appearance)
     return ufo, origins
+
+
+def _kerning(glyphs, drawers, origins: Mapping[str, float], ufo: ufoLib2.Font, charset: Charset, heights: Heights) -> dict[tuple[str, str], int]:
+    """The script's kerning pairs that the glyphs' shapes, as spaced, leave room to close (glyphgen.spacing.kerning)."""
+    pairs = [(a, b) for a, b in charset.script.kerned_pairs() if a in drawers and b in drawers]
+    chars = {char for pair in pairs for char in pair}
+    profiles, advances = {}, {}
+    for char in chars:
+        name = glyph_name(ord(char))
+        found = profile(drawers[char], heights.descender - heights.x_height, heights.ascender + heights.x_height)
+        if found is not None:
+            profiles[char], advances[char] = found.shifted(origins[name]), ufo[name].width
+    kerned = kerning(profiles, advances, heights.x_height, pairs)
+    return {(glyph_name(ord(a)), glyph_name(ord(b))): value for (a, b), value in kerned.items()}
 
 
 def _draw_notdef(ufo: ufoLib2.Font, cap_height: float) -> None:
@@ -400,10 +429,57 @@ def compile_font(ufo: ufoLib2.Font) -> dict[str, bytes]:
     options = dict(removeOverlaps=True, overlapsBackend="pathops", useProductionNames=False)
     ttf = compileTTF(ufo, **options)
     otf = compileOTF(ufo, outlineCompilerClass=_AsciiCFFCompiler, **options)
-    ttf_bytes = _to_bytes(ttf)
+    ttf_bytes = _autohinted(_with_win_metrics_covering_ink(_to_bytes(ttf)))
     woff2 = TTFont(io.BytesIO(ttf_bytes), recalcTimestamp=False)
     woff2.flavor = "woff2"
-    return {"ttf": ttf_bytes, "otf": _to_bytes(otf), "woff2": _to_bytes(woff2)}
+    return {"ttf": ttf_bytes, "otf": _with_win_metrics_covering_ink(_to_bytes(otf)), "woff2": _to_bytes(woff2)}
+
+
+def _with_win_metrics_covering_ink(binary: bytes) -> bytes:
+    """The font with usWinAscent and usWinDescent reaching its compiled glyphs' extremes (head's bounding box).
+
+    The UFO's values come from the traced outlines; conversion to quadratic curves and overlap
+    removal can move an extreme a few units, and Windows clips whatever lies outside them.
+    """
+    font = TTFont(io.BytesIO(binary), recalcTimestamp=False)
+    head, os2 = font["head"], font["OS/2"]
+    if os2.usWinAscent >= head.yMax and os2.usWinDescent >= -head.yMin:
+        return binary
+    os2.usWinAscent, os2.usWinDescent = max(os2.usWinAscent, head.yMax), max(os2.usWinDescent, -head.yMin)
+    return _to_bytes(font)
+
+
+def _autohinted(ttf: bytes) -> bytes:
+    """The TTF hinted by ttfautohint: stems and heights snap to the pixel grid at text sizes, and its
+    ``prep`` turns on smart dropout control, so thin strokes do not break up at 12 px.
+
+    ttfautohint hints the scripts it knows (Latin among them) from their standard letters (``o``
+    for Latin); a font without them (digits alone, Hangul alone) is hinted as a symbol font, and
+    one ttfautohint cannot take gets the dropout control alone. ``no_info`` keeps its version out
+    of the name table, so the same inputs still give the same bytes.
+    """
+    from ttfautohint import ttfautohint
+    from ttfautohint.errors import TAError
+
+    try:
+        hinted = ttfautohint(in_buffer=ttf, no_info=True)
+    except TAError:
+        try:
+            hinted = ttfautohint(in_buffer=ttf, no_info=True, symbol=True)
+        except TAError:
+            hinted = _with_smart_dropout(ttf)
+    font = TTFont(io.BytesIO(hinted), recalcTimestamp=False)
+    font["head"].flags |= HEAD_FLAG_INTEGER_PPEM
+    return _to_bytes(font)
+
+
+def _with_smart_dropout(ttf: bytes) -> bytes:
+    """The TTF with only a ``prep`` program that turns on smart dropout control (what Google Fonts asks of an unhinted font)."""
+    font = TTFont(io.BytesIO(ttf), recalcTimestamp=False)
+    font["prep"] = newTable("prep")
+    font["prep"].program = ttProgram.Program()
+    font["prep"].program.fromBytecode(SMART_DROPOUT_PROGRAM)
+    return _to_bytes(font)
 
 
 class _AsciiCFFCompiler(OutlineOTFCompiler):

@@ -133,6 +133,15 @@ class Script:
     borrows: str | None = None
     composition: Composition | None = None  # for a script whose characters are built from parts
     sheet: SheetRules = SheetRules(guides=(), advice="Fill about two thirds of the box with each character.")
+    # The pairs a font of this script is kerned over, each (first characters, second characters): every
+    # first against every second. Only pairs whose shapes leave room are kerned (glyphgen.spacing.kerning).
+    kern_pairs: tuple[tuple[str, str], ...] = ()
+    # Groups of characters that share one advance width, their ink centred: figures that line up
+    # in columns (tabular), math signs that align in formulas.
+    shared_widths: tuple[str, ...] = ()
+
+    def kerned_pairs(self) -> list[tuple[str, str]]:
+        return [(a, b) for firsts, seconds in self.kern_pairs for a in firsts for b in seconds]
 
     def part_rows(self, chars: Iterable[str]) -> np.ndarray:
         """Each character's parts ``(N, P)`` int64, as rows of a model's part tables: 0 for a
@@ -160,6 +169,16 @@ _LATIN_DEBIAN_PACKAGES = (
     "fonts-urw-base35", "fonts-texgyre", "fonts-cmu", "fonts-freefont-ttf", "fonts-sil-gentiumplus",
     "fonts-sil-charis", "fonts-sil-andika", "fonts-liberation2", "fonts-dejavu-core", "fonts-aenigma",
 )  # fmt: skip
+
+# The classic kerning pairs of a Latin text face: capitals with diagonals or overhangs against what
+# tucks under them, and punctuation after an open side.
+_LATIN_KERN_PAIRS = (
+    ("AL", "TVWYvwy\"'"), ("R", "TVWY"), ("K", "Oo-vwy"), ("P", "A.,"), ("F", "A.,ao"),
+    ("T", "A.,-:;aeocmnrsuvwxyz"), ("VW", "A.,-:;aeoiu"), ("Y", "A.,-:;aeoiupv"),
+    ("rvwyf", ".,"), ("r", "-"), ("k", "oe-"), ("-", "TVWY"), (".", "TVWYvwy"), ("\"'", "A"),
+)  # fmt: skip
+
+_LATIN_SHARED_WIDTHS = ("0123456789", "+<=>±×÷−")
 
 LATIN = Script(
     name="latin",
@@ -189,6 +208,8 @@ LATIN = Script(
         ("capital", "ABCDEFGHIJKLMNOPQRSTUVWXYZ"),
         ("digit", "0123456789"),
     ),
+    kern_pairs=_LATIN_KERN_PAIRS,
+    shared_widths=_LATIN_SHARED_WIDTHS,
     # Capitals reach about 0.3 of the box from its top; descenders about 0.9.
     sheet=SheetRules(
         guides=(("x-height", 0.47), ("baseline", 0.70)),
@@ -256,6 +277,8 @@ KOREAN = Script(
         glossary=hangul.LAYOUT_MEANINGS,
     ),
     sheet=SheetRules(guides=(), advice="Write each syllable as a square block filling about four fifths of its box."),
+    kern_pairs=_LATIN_KERN_PAIRS,  # its ASCII; syllables sit in their square bodies unkerned
+    shared_widths=_LATIN_SHARED_WIDTHS,
 )
 
 SCRIPTS: dict[str, Script] = {script.name: script for script in (LATIN, KOREAN)}

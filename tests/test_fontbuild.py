@@ -19,7 +19,7 @@ from glyphgen.appearance import Appearance, measure_appearance, weight_class
 from glyphgen.canvas import Canvas
 from glyphgen.charset import Charset, get_charset
 from glyphgen.errors import GlyphgenError
-from glyphgen.fontbuild import FontInfo, build_ufo, compile_font, glyph_heights, measure_heights, outline_bounds
+from glyphgen.fontbuild import SMART_DROPOUT_PROGRAM, FontInfo, build_ufo, compile_font, glyph_heights, measure_heights, outline_bounds
 from glyphgen.pipeline import compile_and_validate, export_canvas, trace_glyphs
 from glyphgen.preview import CELL, COLUMNS, MAX_ROWS, legend, render_preview, shown_chars
 from glyphgen.render import render_glyphs
@@ -58,7 +58,7 @@ def test_glyph_set_metrics_and_names(built):
     _, binaries, _ = built
     font = TTFont(io.BytesIO(binaries["ttf"]))
     assert font.getGlyphOrder()[:2] == [".notdef", "space"]
-    assert set(font.getBestCmap()) == set(CHARSET.codepoints)
+    assert set(font.getBestCmap()) == set(CHARSET.codepoints) | {0x00A0}  # a no-break space always comes too
     os2, hhea, head = font["OS/2"], font["hhea"], font["head"]
     assert os2.fsType == 0  # installable
     assert (hhea.ascent, hhea.descent, hhea.lineGap) == (os2.sTypoAscender, os2.sTypoDescender, os2.sTypoLineGap)
@@ -69,10 +69,41 @@ def test_glyph_set_metrics_and_names(built):
     assert name.getDebugName(1) == "Test Hand" and name.getDebugName(2) == "Regular"
     assert name.getDebugName(6) == "TestHand-Regular" and name.getDebugName(9) == "A. Tester"
     assert name.getDebugName(13) == "OFL-1.1" and "2.500" in name.getDebugName(5)
-    # Spacing is even: both side bearings of 'H' equal the font's one side bearing.
-    width, lsb = font["hmtx"]["H"]
-    glyph = font["glyf"]["H"]
-    assert lsb == glyph.xMin and width - glyph.xMax == pytest.approx(lsb, abs=1)
+
+    # Spacing follows the shapes: the straight stems of 'H' get more room than the round sides of 'O' ...
+    def bearings(name: str) -> tuple[int, int]:
+        width, lsb = font["hmtx"][name]
+        glyph = font["glyf"][name]
+        assert lsb == glyph.xMin
+        return lsb, width - glyph.xMax
+
+    h_left, h_right = bearings("H")
+    o_left, o_right = bearings("O")
+    assert h_left == pytest.approx(h_right, abs=2) and o_left == pytest.approx(o_right, abs=4)
+    assert o_left < 0.8 * h_left and o_right < 0.8 * h_right
+    # ... and Noto Sans's H, measured on its stems, comes out near Noto Sans's own bearing (0.18 of the x-height).
+    assert h_left / os2.sxHeight == pytest.approx(0.16, abs=0.02)
+
+
+def test_every_font_has_a_no_break_space_as_wide_as_the_space(built):
+    _, binaries, _ = built
+    for kind in ("ttf", "otf"):
+        font = TTFont(io.BytesIO(binaries[kind]))
+        cmap, hmtx = font.getBestCmap(), font["hmtx"]
+        assert hmtx[cmap[0x00A0]][0] == hmtx[cmap[0x0020]][0] > 0
+        assert font.getGlyphSet()[cmap[0x00A0]].width == hmtx[cmap[0x0020]][0]
+
+
+def test_the_ttf_is_autohinted_with_smart_dropout_and_windows_sees_all_its_ink(built):
+    _, binaries, _ = built
+    ttf = TTFont(io.BytesIO(binaries["ttf"]))
+    assert {"fpgm", "prep", "cvt ", "gasp"} <= set(ttf.keys())
+    assert SMART_DROPOUT_PROGRAM in ttf["prep"].program.getBytecode()
+    assert ttf["head"].flags & (1 << 3)  # instructions may rely on integer ppem, as a hinted font must say
+    assert TTFont(io.BytesIO(binaries["woff2"]))["prep"].program.getBytecode() == ttf["prep"].program.getBytecode()
+    for kind in ("ttf", "otf"):
+        font = TTFont(io.BytesIO(binaries[kind]))
+        assert font["OS/2"].usWinAscent >= font["head"].yMax and font["OS/2"].usWinDescent >= -font["head"].yMin, kind
 
 
 def test_the_sanitizer_rejects_a_truncated_font(built, tmp_path):
@@ -128,6 +159,8 @@ def test_digits_alone_build_with_metrics_from_their_own_ink(reference):
     assert all(report.ok for report in reports.values()), {kind: report.problems for kind, report in reports.items()}
     bounds = [outline_bounds(outline) for outline in traced.outlines.values()]
     os2 = TTFont(io.BytesIO(binaries["ttf"]))["OS/2"]
+    # ttfautohint finds no Latin standard letter here; hinted as a symbol font, it still turns on dropout control.
+    assert SMART_DROPOUT_PROGRAM in TTFont(io.BytesIO(binaries["ttf"]))["prep"].program.getBytecode()
     # No x-height or flat-topped capital letters: both are the digits' median top.
     assert os2.sxHeight == os2.sCapHeight == round(statistics.median(b.y_max for b in bounds))
     assert os2.sTypoAscender == round(max(b.y_max for b in bounds))
