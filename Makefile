@@ -10,7 +10,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo demo-korean lint test bench weights clean
+.PHONY: install demo demo-korean lint test bench fontbakery weights clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,16 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/compare_corpus.py
 	$(BIN)/python benchmarks/sheet_reading.py
 	$(BIN)/python -m pip install --quiet -e '.[bench]' && $(BIN)/python benchmarks/spacing.py
+
+# Google Fonts' checks (the universal profile, network checks skipped) on the demo fonts, one format
+# at a time (together, the TTF and OTF of one style read as two styles of a family). fontbakery
+# lives in a venv of its own: it pins an older freetype-py than glyphgen renders with.
+FONTBAKERY_VENV ?= .venv-fontbakery
+fontbakery: demo
+	test -x $(FONTBAKERY_VENV)/bin/fontbakery || ($(PYTHON) -m venv $(FONTBAKERY_VENV) && $(FONTBAKERY_VENV)/bin/python -m pip install --quiet fontbakery)
+	for font in out/demo/GlyphgenDemo-Regular.ttf out/demo/GlyphgenDemo-Regular.otf; do \
+	  $(FONTBAKERY_VENV)/bin/fontbakery check-universal --skip-network --succinct -l WARN $$font || exit 1; \
+	done
 
 # Rebuild every shipped model from nothing: the corpus, the classifier, then pretraining of
 # every backend the registry says pretrains (resumable: run it again to continue), each

@@ -429,24 +429,32 @@ def compile_font(ufo: ufoLib2.Font) -> dict[str, bytes]:
     options = dict(removeOverlaps=True, overlapsBackend="pathops", useProductionNames=False)
     ttf = compileTTF(ufo, **options)
     otf = compileOTF(ufo, outlineCompilerClass=_AsciiCFFCompiler, **options)
-    ttf_bytes = _autohinted(_with_win_metrics_covering_ink(_to_bytes(ttf)))
+    ttf_bytes, otf_bytes = _with_win_metrics_covering_ink(_to_bytes(ttf), _to_bytes(otf))
+    ttf_bytes = _autohinted(ttf_bytes)
     woff2 = TTFont(io.BytesIO(ttf_bytes), recalcTimestamp=False)
     woff2.flavor = "woff2"
-    return {"ttf": ttf_bytes, "otf": _with_win_metrics_covering_ink(_to_bytes(otf)), "woff2": _to_bytes(woff2)}
+    return {"ttf": ttf_bytes, "otf": otf_bytes, "woff2": _to_bytes(woff2)}
 
 
-def _with_win_metrics_covering_ink(binary: bytes) -> bytes:
-    """The font with usWinAscent and usWinDescent reaching its compiled glyphs' extremes (head's bounding box).
+def _with_win_metrics_covering_ink(*binaries: bytes) -> list[bytes]:
+    """The fonts (one font in several formats) with usWinAscent and usWinDescent reaching the extremes of
+    every format's compiled glyphs (head's bounding boxes), the same in each.
 
     The UFO's values come from the traced outlines; conversion to quadratic curves and overlap
     removal can move an extreme a few units, and Windows clips whatever lies outside them.
     """
-    font = TTFont(io.BytesIO(binary), recalcTimestamp=False)
-    head, os2 = font["head"], font["OS/2"]
-    if os2.usWinAscent >= head.yMax and os2.usWinDescent >= -head.yMin:
-        return binary
-    os2.usWinAscent, os2.usWinDescent = max(os2.usWinAscent, head.yMax), max(os2.usWinDescent, -head.yMin)
-    return _to_bytes(font)
+    fonts = [TTFont(io.BytesIO(binary), recalcTimestamp=False) for binary in binaries]
+    ascent = max(max(font["OS/2"].usWinAscent, font["head"].yMax) for font in fonts)
+    descent = max(max(font["OS/2"].usWinDescent, -font["head"].yMin) for font in fonts)
+    covered = []
+    for binary, font in zip(binaries, fonts):
+        os2 = font["OS/2"]
+        if (os2.usWinAscent, os2.usWinDescent) == (ascent, descent):
+            covered.append(binary)
+        else:
+            os2.usWinAscent, os2.usWinDescent = ascent, descent
+            covered.append(_to_bytes(font))
+    return covered
 
 
 def _autohinted(ttf: bytes) -> bytes:
