@@ -282,7 +282,8 @@ def read_sheets(paths: Sequence[Path], charset: Charset, progress: Progress = Pr
     absent = [n for n in range(1, first.code.pages + 1) if n not in pages]
     if absent:
         said = ", ".join(str(n) for n in absent)
-        progress.note(f"{first.path}: page {said} of the {first.code.pages}-page sheet was not given; its characters are generated.")
+        pages_said = f"page {said} of the {first.code.pages}-page sheet was" if len(absent) == 1 else f"pages {said} of the {first.code.pages}-page sheet were"
+        progress.note(f"{first.path}: {pages_said} not given; their characters are generated.")
     boxes = {}
     for _, reading in sorted(pages.items()):
         for char, sides in reading.overflowing.items():
