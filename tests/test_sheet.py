@@ -142,8 +142,8 @@ def test_pages_in_any_order_become_one_sample_set_and_empty_boxes_are_named(tmp_
     assert inks["6"][0].name == "page2.png, box 1"  # 42 boxes on an A4 page
     assert any("1 box left empty" in note and "z" in note for note in notes.notes), notes.notes
     notes = Notes()
-    read_inks(None, LATIN_SET, notes, scans=photos[:1])  # page 2 of 2 alone
-    assert any("page 1 of the 2-page sheet was not given; their characters are generated" in note for note in notes.notes), notes.notes
+    read_inks(None, LATIN_SET, notes, scans=photos[1:])  # page 1 of 2 alone (the photos were made last page first)
+    assert any("page 2 of the 2-page sheet was not given; their characters are generated" in note for note in notes.notes), notes.notes
     # A character's sizes are kept: one scale for the set, so a lowercase x is shorter than a capital.
     assert inks["x"][1].shape[0] < 0.8 * inks["H"][1].shape[0]
 
