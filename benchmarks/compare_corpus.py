@@ -121,7 +121,7 @@ def main() -> None:
                     backends["retrieval"].setdefault("library", str(library_without(font.family, Path(scratch) / "library", script)))
                 canvas = evaluation_canvas(backends, script)  # the truth is drawn on it, so it is chosen first
                 case = truth_case(
-                    args.corpus / font.file, Path(scratch) / "samples", photo=condition == "photo", charset=script.charsets[0],
+                    args.corpus / font.file, Path(scratch) / "samples", photo=condition == "photo", charset=script.corpus.charset,
                     reference=reference, canvas=canvas, scored=args.scored,
                 )  # fmt: skip
                 result = compare([case], backends, mode="truth", reader=reader)

@@ -26,16 +26,13 @@ import io
 import math
 import os
 import re
-import statistics
 import time
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 import ufoLib2
-from fontTools.pens.boundsPen import BoundsPen, ControlBoundsPen
-from fontTools.pens.reverseContourPen import ReverseContourPen
+from fontTools.pens.recordingPen import DecomposingRecordingPen
 from fontTools.ttLib import TTFont, newTable
 from fontTools.ttLib.tables import ttProgram
 from ufo2ft import compileOTF, compileTTF
@@ -43,9 +40,12 @@ from ufo2ft.outlineCompiler import OutlineOTFCompiler
 
 from .appearance import Appearance
 from .charset import BLANK_CODEPOINTS, Charset, glyph_name
+from .derive import derive
 from .errors import GlyphgenError
-from .scripts import VerticalMetrics
-from .spacing import kerning, profile, shared_widths, side_bearings
+from .marks import compose, register_features
+from .outline import Heights, draw_into_glyph, draw_outline, glyph_heights, moved, outline_bounds
+from .plan import plan_glyphs
+from .spacing import class_kerning, kerning, profile, shared_widths, side_bearings
 from .vectorize import Outline
 
 UNITS_PER_EM = 1000
@@ -186,146 +186,57 @@ def _postscript_part(text: str, room: int, fallback: str = "") -> str:
     return (letters or fallback)[: room - len(tag)] + tag
 
 
-@dataclass(frozen=True)
-class Bounds:
-    x_min: float
-    y_min: float
-    x_max: float
-    y_max: float
-
-
-def outline_bounds(outline: Outline, control: bool = False) -> Bounds | None:
-    """Ink bounds of an outline; with ``control``, the bounds of all its points,
-    off-curve ones included, which is what a TrueType glyph's bbox records."""
-    pen = ControlBoundsPen(None) if control else BoundsPen(None)
-    draw_outline(outline, pen)
-    if pen.bounds is None:
-        return None
-    return Bounds(*pen.bounds)
-
-
-def draw_outline(outline: Outline, pen, dx: float = 0.0) -> None:
-    """Draw an outline (potrace order, y already up) into a pen, shifted by ``dx``."""
-    for contour in outline:
-        if not contour:
-            continue
-        start = contour[-1][-1]
-        pen.moveTo((start[0] + dx, start[1]))
-        for op, *points in contour:
-            points = [(x + dx, y) for x, y in points]
-            if op == "L":
-                pen.lineTo(points[0])
-            else:
-                pen.curveTo(*points)
-        pen.closePath()
-
-
-class _RoundingPen:
-    """Round coordinates to integer font units (what every format stores)."""
-
-    def __init__(self, pen):
-        self._pen = pen
-
-    def moveTo(self, p):
-        self._pen.moveTo(_round(p))
-
-    def lineTo(self, p):
-        self._pen.lineTo(_round(p))
-
-    def curveTo(self, *points):
-        self._pen.curveTo(*(_round(p) for p in points))
-
-    def closePath(self):
-        self._pen.closePath()
-
-
-def _round(p):
-    return round(p[0]), round(p[1])
-
-
-class Heights(NamedTuple):
-    """A font's vertical metrics in font units, measured on its ink."""
-
-    x_height: float
-    cap_height: float
-    ascender: int
-    descender: int
-
-
-def measure_heights(bounds: Mapping[str, Bounds], metrics: VerticalMetrics) -> Heights:
-    """The x-height and cap height (median tops) and the ascender and descender (extremes)
-    of the characters ``metrics`` names, from their ink ``bounds``.
-
-    A metric none of whose characters is in the font (a charset of only digits, or
-    of only Hangul syllables) is measured on every glyph instead, so any charset builds.
-    """
-    everything = list(bounds.values())
-    if not everything:
-        raise GlyphgenError("no glyph has ink to measure the font's vertical metrics on.")
-
-    def of(chars: str) -> list[Bounds]:
-        return [bounds[c] for c in chars if c in bounds] or everything
-
-    extremes = of(metrics.extremes)
-    return Heights(
-        x_height=_median_top(of(metrics.x_height)),
-        cap_height=_median_top(of(metrics.cap_height)),
-        # The baseline lies inside the line even when no glyph reaches below it.
-        ascender=max(0, round(max(b.y_max for b in extremes))),
-        descender=min(0, round(min(b.y_min for b in extremes))),
-    )
-
-
-def _median_top(bounds: Iterable[Bounds]) -> float:
-    return statistics.median(b.y_max for b in bounds)
-
-
-def glyph_heights(glyphs: Mapping[str, Outline], metrics: VerticalMetrics) -> Heights:
-    """:func:`measure_heights` of outlines in canvas-centred units (the inked ones)."""
-    bounds = {char: outline_bounds(outline) for char, outline in glyphs.items()}
-    return measure_heights({char: box for char, box in bounds.items() if box is not None}, metrics)
-
-
 def build_ufo(glyphs: Mapping[str, Outline], charset: Charset, info: FontInfo, appearance: Appearance = Appearance()) -> tuple[ufoLib2.Font, dict[str, float]]:
     """A UFO with one glyph per charset member, ``.notdef`` and ``space`` first.
 
-    ``glyphs`` maps each inked character to its outline in canvas-centred units;
-    ``appearance`` is the weight and slant measured on them (:mod:`glyphgen.appearance`),
-    which the style flags state. Returns the UFO and, per glyph name, the x shift
-    applied to its outline.
+    ``glyphs`` maps characters to their outlines in canvas-centred units: every character of
+    the charset that is drawn (:func:`glyphgen.plan.plan_glyphs`), and the sources of those made from
+    others. The rest are made here: derived from others' outlines (glyphgen.derive), composed of a
+    letter and marks (glyphgen.marks). ``appearance`` is the weight and slant measured on them
+    (:mod:`glyphgen.appearance`), which the style flags state. Returns the UFO and, per glyph name,
+    the x shift applied to its outline.
     """
-    bounds = {char: outline_bounds(outline) for char, outline in glyphs.items()}
-    missing = [c for c in charset.inked_chars if bounds.get(c) is None]
+    script = charset.script
+    plan = plan_glyphs(charset, written=glyphs.keys())
+    heights = glyph_heights({c: o for c, o in glyphs.items() if c in charset}, script.metrics)
+    glyphs = {**glyphs, **derive({c: script.recipes[c] for c in plan.derived}, glyphs, heights)}
+    centred = {char: _centred_at(glyphs[char], heights.cap_height / 2) for char in script.cap_centred if char in glyphs}
+    glyphs |= centred
+    # The font's characters: the charset's, and letters its composites are built on that it lacks (the ı of í).
+    chars = list(dict.fromkeys([*charset.chars, *(base for base, _ in plan.composed.values())]))
+    outlined = [c for c in chars if c not in plan.composed and c not in plan.marks and ord(c) not in BLANK_CODEPOINTS]
+    bounds = {char: outline_bounds(glyphs[char]) if char in glyphs else None for char in outlined}
+    missing = [c for c in outlined if bounds[c] is None]
     if missing:
         raise GlyphgenError(f"no outline for {len(missing)} characters of the charset, e.g. {missing[0]!r}.")
 
-    heights = glyph_heights(glyphs, charset.script.metrics)
     space_width = round(SPACE_OF_X_HEIGHT * heights.x_height)
-    drawers = {char: (lambda pen, outline=glyphs[char]: draw_outline(outline, pen)) for char in charset.inked_chars}
+    drawers = {char: (lambda pen, outline=glyphs[char]: draw_outline(outline, pen)) for char in outlined}
     sides = side_bearings(drawers, {char: bounds[char].y_max for char in drawers}, heights.x_height, heights.cap_height)
     ink_widths = {char: bounds[char].x_max - bounds[char].x_min for char in drawers}
-    sides = shared_widths(sides, ink_widths, charset.script.shared_widths, heights.x_height)
+    sides = shared_widths(sides, ink_widths, script.shared_widths, heights.x_height)
 
     ufo = ufoLib2.Font()
     order = [".notdef"]
     _draw_notdef(ufo, heights.cap_height)
     origins: dict[str, float] = {}
-    for char in charset.chars:
+    for char in chars:
         name = glyph_name(ord(char))
-        glyph = ufo.newGlyph(name)
+        glyph = ufo.newGlyph(name)  # a composite or a mark is filled in below
         glyph.unicodes = [ord(char)]
         order.append(name)
         if ord(char) in BLANK_CODEPOINTS:
             glyph.width = space_width
-            continue
-        box, side = bounds[char], sides[char]
-        dx = round(side.left) - box.x_min
-        # potrace contours are clockwise once y points up (TrueType order); a UFO
-        # holds PostScript order, and ufo2ft reverses again for the TTF.
-        draw_outline(glyphs[char], ReverseContourPen(_RoundingPen(glyph.getPen())), dx=dx)
-        glyph.width = round(box.x_max - box.x_min + side.left + side.right)  # a shared width stays shared
-        origins[name] = dx
-    ufo.kerning.update(_kerning(glyphs, drawers, origins, ufo, charset, heights))
+        elif char in drawers:
+            box, side = bounds[char], sides[char]
+            dx = round(side.left) - box.x_min
+            draw_into_glyph(glyphs[char], glyph, dx)
+            glyph.width = round(box.x_max - box.x_min + side.left + side.right)  # a shared width stays shared
+            if char not in centred:  # a glyph moved up or down no longer renders where its bitmap was
+                origins[name] = dx
+    if plan.marks or plan.composed:
+        order += compose(ufo, plan, glyphs, {c: round(sides[c].left) - bounds[c].x_min for c in drawers}, script.marks, heights)
+    _kern(ufo, charset, heights, plan.composed)
     if NO_BREAK_SPACE not in charset.codepoints:
         # Every font has the space's no-break twin: text holds "10 km" together with it, and
         # Google Fonts' checks fail a font without it.
@@ -333,26 +244,70 @@ def build_ufo(glyphs: Mapping[str, Outline], charset: Charset, info: FontInfo, a
         glyph.unicodes, glyph.width = [NO_BREAK_SPACE], space_width
         order.append(glyph.name)
     ufo.glyphOrder = order
+    register_features(ufo, script.opentype_tags)
 
-    all_bounds = [outline_bounds(outline, control=True) for outline in glyphs.values()]
-    all_bounds = [b for b in all_bounds if b is not None]
-    _fill_info(ufo, info, heights.ascender, heights.descender, round(heights.cap_height), round(heights.x_height), all_bounds)
+    all_bounds = [outline_bounds(glyphs[char], control=True) for char in drawers]
+    # The line reaches over every letter, accented capitals too (Google Fonts: the typo ascender clears Agrave).
+    letters = [box for char in chars if unicodedata.category(char)[0] == "L" and (box := ufo[glyph_name(ord(char))].getBounds(ufo.layers.defaultLayer))]
+    ascender = max([heights.ascender, *(math.ceil(box.yMax) for box in letters)])
+    descender = min([heights.descender, *(math.floor(box.yMin) for box in letters)])
+    _fill_info(ufo, info, ascender, descender, round(heights.cap_height), round(heights.x_height), all_bounds)
     _fill_style(ufo, info, appearance)
     return ufo, origins
 
 
-def _kerning(glyphs, drawers, origins: Mapping[str, float], ufo: ufoLib2.Font, charset: Charset, heights: Heights) -> dict[tuple[str, str], int]:
-    """The script's kerning pairs that the glyphs' shapes, as spaced, leave room to close (glyphgen.spacing.kerning)."""
-    pairs = [(a, b) for a, b in charset.script.kerned_pairs() if a in drawers and b in drawers]
-    chars = {char for pair in pairs for char in pair}
+def _kern(ufo: ufoLib2.Font, charset: Charset, heights: Heights, composed: Mapping[str, tuple[str, tuple[str, ...]]]) -> None:
+    """Fill the UFO's kerning: the script's pairs that the glyphs' shapes, as spaced, leave room to close
+    (glyphgen.spacing.kerning), by classes: each listed letter kerns with the accented letters built on it,
+    less those whose marks reach out on the kerned side (the comma of ``ď``), and an accented letter whose
+    mark changes the room it leaves (``Tě``: the caron meets the T's bar) is an exception to its class."""
+    built_on: dict[str, list[str]] = {}
+    for char, (base, _) in composed.items():
+        built_on.setdefault(base, []).append(char)
+
+    def members(char: str, right_side: bool) -> list[str]:
+        return [char] + [c for c in built_on.get(char, []) if not _reaches_out(ufo, c, char, right_side)]
+
+    present = {chr(cp) for cp in charset.codepoints} | set(composed)
+    listed = [(a, b) for a, b in charset.script.kerned_pairs() if a in present and b in present]
+    firsts = {a: members(a, right_side=True) for a, _ in listed}
+    seconds = {b: members(b, right_side=False) for _, b in listed}
+    pairs = [(x, y) for a, b in listed for x in firsts[a] for y in seconds[b]]
     profiles, advances = {}, {}
-    for char in chars:
+    for char in {char for pair in pairs for char in pair}:
         name = glyph_name(ord(char))
-        found = profile(drawers[char], heights.descender - heights.x_height, heights.ascender + heights.x_height)
+        found = profile(_drawing(ufo, name), heights.descender - heights.x_height, heights.ascender + heights.x_height)
         if found is not None:
-            profiles[char], advances[char] = found.shifted(origins[name]), ufo[name].width
+            profiles[char], advances[char] = found, ufo[name].width
     kerned = kerning(profiles, advances, heights.x_height, pairs)
-    return {(glyph_name(ord(a)), glyph_name(ord(b))): value for (a, b), value in kerned.items()}
+    named = {(glyph_name(ord(a)), glyph_name(ord(b))): value for (a, b), value in kerned.items()}
+
+    def names(classes: Mapping[str, list[str]]) -> dict[str, list[str]]:
+        return {glyph_name(ord(leader)): [glyph_name(ord(c)) for c in chars] for leader, chars in classes.items()}
+
+    groups, values = class_kerning(named, names(firsts), names(seconds))
+    ufo.groups.update(groups)
+    ufo.kerning.update(values)
+
+
+def _reaches_out(ufo: ufoLib2.Font, char: str, base: str, right_side: bool) -> bool:
+    """Whether ``char``'s marks reach beyond its base letter's ink on one side (by more than a unit or two)."""
+    layer = ufo.layers.defaultLayer
+    own, base_box = ufo[glyph_name(ord(char))].getBounds(layer), ufo[glyph_name(ord(base))].getBounds(layer)
+    if own is None or base_box is None:
+        return False
+    return own.xMax > base_box.xMax + 2 if right_side else own.xMin < base_box.xMin - 2
+
+
+def _drawing(ufo: ufoLib2.Font, name: str):
+    """A function drawing the UFO glyph ``name`` into a pen, its components drawn out."""
+
+    def draw(pen) -> None:
+        recorder = DecomposingRecordingPen(ufo)
+        ufo[name].draw(recorder)
+        recorder.replay(pen)
+
+    return draw
 
 
 def _draw_notdef(ufo: ufoLib2.Font, cap_height: float) -> None:
@@ -390,9 +345,9 @@ def _fill_info(ufo, info: FontInfo, ascender, descender, cap_height, x_height, a
     # ufo2ft's defaults would mark the font preview-only (fsType 4) and add a line
     # gap to hhea but not OS/2 typo; we want installable and consistent metrics.
     i.openTypeOS2Type = []
-    line_gap = max(0, round(LINE_HEIGHT_EM * UNITS_PER_EM - (ascender - descender)))
-    i.openTypeOS2TypoAscender, i.openTypeOS2TypoDescender, i.openTypeOS2TypoLineGap = ascender, descender, line_gap
-    i.openTypeHheaAscender, i.openTypeHheaDescender, i.openTypeHheaLineGap = ascender, descender, line_gap
+    line_ascender, line_descender = line_metrics(ascender, descender, cap_height)
+    i.openTypeOS2TypoAscender, i.openTypeOS2TypoDescender, i.openTypeOS2TypoLineGap = line_ascender, line_descender, 0
+    i.openTypeHheaAscender, i.openTypeHheaDescender, i.openTypeHheaLineGap = line_ascender, line_descender, 0
     i.openTypeOS2Selection = [7]  # USE_TYPO_METRICS: the typo values above are the truth
     # Windows clips at usWin*: take them from the real extremes (accents included).
     i.openTypeOS2WinAscent = max(ascender, math.ceil(max(b.y_max for b in all_bounds)))
@@ -400,6 +355,21 @@ def _fill_info(ufo, info: FontInfo, ascender, descender, cap_height, x_height, a
     # Always set: ufo2ft would read SOURCE_DATE_EPOCH itself, and fail on a bad one.
     created = info.timestamp if info.timestamp is not None else int(time.time())
     i.openTypeHeadCreated = datetime.datetime.fromtimestamp(created, datetime.UTC).strftime("%Y/%m/%d %H:%M:%S")
+
+
+def _centred_at(outline: Outline, height: float) -> Outline:
+    box = outline_bounds(outline)
+    return moved(outline, 0, height - (box.y_min + box.y_max) / 2)
+
+
+def line_metrics(ascender: int, descender: int, cap_height: int) -> tuple[int, int]:
+    """The line's ascender and descender, as Google Fonts' vertical metrics guidance has them: no line gap, the
+    line LINE_HEIGHT_EM high (more if the ink needs it) and reaching as far above the capitals as below the
+    baseline, so a line of capitals sits in the middle of its line box (a button's label, a heading), while the
+    tallest ascender and the deepest descender stay inside it."""
+    height = max(round(LINE_HEIGHT_EM * UNITS_PER_EM), ascender - descender)
+    top = max(ascender, round((height + cap_height) / 2))
+    return top, min(descender, top - height)
 
 
 def _fill_style(ufo, info: FontInfo, appearance: Appearance) -> None:

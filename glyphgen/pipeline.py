@@ -28,8 +28,10 @@ from .backends import Backend, FitReport
 from .canvas import EXPORT_SIZE, Canvas
 from .charset import Charset, describe, get_charset, glyph_name
 from .errors import GlyphgenError, ValidationError
-from .fontbuild import FontInfo, build_ufo, compile_font, glyph_heights
+from .fontbuild import FontInfo, build_ufo, compile_font
+from .outline import glyph_heights
 from .outputs import check_output_folder, refuse_input_as_output, write_all
+from .plan import plan_glyphs
 from .preview import render_preview
 from .progress import Progress
 from .samples import SampleSet
@@ -50,7 +52,7 @@ class BuildOptions:
     samples: Path | None  # a folder of sample images; with scans, its images win for the characters they name
     out: Path
     scans: tuple[Path, ...] = ()  # photos or scans of filled template sheets (glyphgen template)
-    charset: str = "latin"
+    charset: str = "latin-core"
     backend: str = DEFAULT_BACKEND
     backend_settings: dict[str, Any] = field(default_factory=dict)
     reference: Path | None = None
@@ -65,7 +67,8 @@ class BuildResult:
     timings: dict[str, float]
     fit: FitReport
     sample_chars: tuple[str, ...]
-    generated_chars: tuple[str, ...]
+    generated_chars: tuple[str, ...]  # drawn by the model (some only as the sources of others)
+    made_chars: tuple[str, ...]  # composed or derived from the drawn and written ones (glyphgen.plan)
     validation: dict[str, Report]
     points_per_glyph: float
 
@@ -124,7 +127,8 @@ def build_font(options: BuildOptions, progress: Progress = Progress()) -> BuildR
         folder = Path(options.samples) if options.samples is not None else None
         samples, task = prepare_task(folder, charset, reference, canvas, progress, options.scans)
 
-    targets = tuple(c for c in charset.inked_chars if c not in task.style)
+    # The model draws what the writer did not write, less what the font builder makes from other glyphs.
+    targets = tuple(c for c in plan_glyphs(charset, task.style).drawn if c not in task.style)
     drawn: dict[str, np.ndarray] = {}
     fits = []
     for part in script_parts(charset, tuple(task.style), targets):
@@ -156,6 +160,7 @@ def build_font(options: BuildOptions, progress: Progress = Progress()) -> BuildR
         fit=fit_report,
         sample_chars=samples.chars,
         generated_chars=targets,
+        made_chars=tuple(c for c in charset.inked_chars if c not in targets and c not in samples.chars),
         validation=reports,
         points_per_glyph=float(np.mean(points)) if points else 0.0,
     )

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -95,6 +96,31 @@ class SheetRules:
     advice: str  # one line printed on the sheet: how to sit a character in its box
 
 
+class Derivation(NamedTuple):
+    """A glyph made from the outlines of others (glyphgen.derive): ``op`` applied to ``sources``, with ``settings``."""
+
+    char: str
+    op: str  # an operation of glyphgen.derive.OPERATIONS
+    sources: str  # the characters it is made from, in the operation's order
+    settings: tuple = ()
+
+
+@dataclass(frozen=True)
+class MarkRules:
+    """How a script's accented letters are composed of a base letter and mark glyphs (glyphgen.marks).
+
+    A letter is taken apart by Unicode's canonical decomposition (``é`` is ``e`` + U+0301); these
+    say what each mark is drawn like and where a letter wants another base or mark than Unicode's.
+    """
+
+    drawings: Mapping[str, str]  # each combining mark -> the character whose drawing it takes
+    dotless: Mapping[str, str]  # a letter -> its form without a dot, which a mark above sits on (i -> ı)
+    # (letters, mark, the mark drawn instead on them): the comma a Latvian ķ takes for Unicode's cedilla.
+    alternates: tuple[tuple[str, str, str], ...] = ()
+    # The anchor a mark attaches to where its combining class does not say (above: top; below: bottom).
+    anchors: Mapping[str, str] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class Composition:
     """How a compositional script builds a character from parts (Hangul: initial, medial, final jamo and layout).
@@ -139,6 +165,21 @@ class Script:
     # Groups of characters that share one advance width, their ink centred: figures that line up
     # in columns (tabular), math signs that align in formulas.
     shared_widths: tuple[str, ...] = ()
+    # Signs set with their middle at half the cap height, where a formula's operators line up with its figures and capitals.
+    cap_centred: str = ""
+    # Glyphs made from others' outlines (glyphgen.derive), several for one character tried in order.
+    derivations: tuple[Derivation, ...] = ()
+    marks: MarkRules | None = None  # how accented letters are composed; None: a script without them
+    # OpenType's script tags for the scripts a font of this one holds, which its features are registered under.
+    opentype_tags: tuple[str, ...] = ()
+
+    @cached_property
+    def recipes(self) -> dict[str, tuple[Derivation, ...]]:
+        """Each derived character's derivations, in the order they are tried."""
+        found: dict[str, tuple[Derivation, ...]] = {}
+        for derivation in self.derivations:
+            found[derivation.char] = found.get(derivation.char, ()) + (derivation,)
+        return found
 
     def kerned_pairs(self) -> list[tuple[str, str]]:
         return [(a, b) for firsts, seconds in self.kern_pairs for a in firsts for b in seconds]
@@ -178,11 +219,52 @@ _LATIN_KERN_PAIRS = (
     ("rvwyf", ".,"), ("r", "-"), ("k", "oe-"), ("-", "TVWY"), (".", "TVWYvwy"), ("\"'", "A"),
 )  # fmt: skip
 
-_LATIN_SHARED_WIDTHS = ("0123456789", "+<=>±×÷−")
+_LATIN_SHARED_WIDTHS = ("0123456789", "+<=>¬±×÷−")
+
+# Latin glyphs outside the models' vocabulary (Latin-1), made from drawn ones as a designer would.
+# A bar across a letter sits at a share of its height, on its strokes there (and a share of its width right of them).
+_LATIN_DERIVATIONS = (
+    Derivation("ı", "without_top_parts", "i"), Derivation("ı", "as_tall_as", "lx"), Derivation("ȷ", "without_top_parts", "j"),
+    Derivation("˙", "top_parts", "i"), Derivation("˙", "accent", ".¨", (0.3, "")),
+    Derivation("ˆ", "accent", "^¨", (1.0, "")), Derivation("˜", "accent", "~¨", (1.0, "")),
+    Derivation("ˇ", "turned", "ˆ"), Derivation("˚", "accent", "°¨", (0.55, "")),
+    Derivation("˘", "accent", "o¨", (0.9, "lower")), Derivation("˛", "mirrored", "¸"),
+    Derivation("˝", "repeated", "´´", (2,)),
+    Derivation("’", "raised", ",'"), Derivation("‘", "rotated", "’"), Derivation("‚", "copy", ","),
+    Derivation("“", "repeated", "‘\"", (2,)), Derivation("”", "repeated", "’\"", (2,)), Derivation("„", "repeated", "‚\"", (2,)),
+    Derivation("‹", "piece", "«", ("last",)), Derivation("›", "piece", "»", ("first",)),
+    Derivation("–", "stretched", "-n", (1.0, False)), Derivation("—", "stretched", "-n", (2.0, False)),
+    Derivation("−", "stretched", "-+", (1.0, True)),
+    Derivation("•", "enlarged", ".", (2.0, 0.5)), Derivation("…", "spaced_out", ".", (3, 1.2)),
+    Derivation("Đ", "copy", "Ð"), Derivation("đ", "crossed", "d-", (0.0, 0.8, 0.6, "width")),
+    Derivation("ħ", "crossed", "h-", (0.0, 0.8, 0.6, "width")), Derivation("Ħ", "crossed", "H-", (0.0, 0.75, 1.15, "width")),
+    Derivation("Ł", "crossed", "L-", (0.0, 0.42, 0.4, "rising")), Derivation("ł", "crossed", "l-", (0.0, 0.55, 0.35, "rising")),
+    Derivation("€", "crossed", "C=", (0.25, 0.5, 0.85, "width")),
+    Derivation("Ŧ", "crossed", "T-", (0.0, 0.5, 0.6, "width")), Derivation("ŧ", "crossed", "t-", (0.0, 0.35, 0.8, "width")),
+    Derivation("Ĳ", "joined", "IJ", (-1.0, 1.0, False)), Derivation("ĳ", "joined", "ij", (-1.0, 1.0, False)),
+    Derivation("Ŀ", "joined", "L·", (-1.0, 1.0, False)), Derivation("ŀ", "joined", "l·", (-1.0, 1.0, False)),
+    Derivation("Œ", "joined", "OE", (1.0, 1.0, False)), Derivation("œ", "joined", "oe", (1.0, 1.0, False)),
+    Derivation("™", "joined", "TM", (-0.5, 0.45, True)), Derivation("ẞ", "as_tall_as", "ßH"),
+)  # fmt: skip
+
+_LATIN_MARKS = MarkRules(
+    drawings={
+        "\u0300": "`", "\u0301": "´", "\u0302": "ˆ", "\u0303": "˜", "\u0304": "¯", "\u0306": "˘", "\u0307": "˙",
+        "\u0308": "¨", "\u030A": "˚", "\u030B": "˝", "\u030C": "ˇ", "\u0312": "‘", "\u0315": "’", "\u0326": ",",
+        "\u0327": "¸", "\u0328": "˛",
+    },
+    dotless={"i": "ı", "j": "ȷ"},
+    alternates=(
+        ("ĢĶķĻļŅņŖŗ", "\u0327", "\u0326"),  # Latvian: a comma below, though Unicode says cedilla
+        ("ģ", "\u0327", "\u0312"),  # and a turned comma above the g
+        ("ďľťĽ", "\u030C", "\u0315"),  # Czech and Slovak: beside an ascender (and an L) the caron is a comma
+    ),
+    anchors={"\u0328": "ogonek", "\u0315": "topright"},
+)  # fmt: skip
 
 LATIN = Script(
     name="latin",
-    charsets=("latin", "latin-1"),
+    charsets=("latin-core", "latin", "latin-1"),
     # Round, straight and diagonal strokes, ascenders, descenders and digits (the demo set).
     recommended_samples="ABDEGHMORSabdefghkmnoprsty0125",
     reference_font_file="NotoSans-Regular.ttf",
@@ -210,6 +292,10 @@ LATIN = Script(
     ),
     kern_pairs=_LATIN_KERN_PAIRS,
     shared_widths=_LATIN_SHARED_WIDTHS,
+    cap_centred="+<=>±×÷−",
+    derivations=_LATIN_DERIVATIONS,
+    marks=_LATIN_MARKS,
+    opentype_tags=("latn",),
     # Capitals reach about 0.3 of the box from its top; descenders about 0.9.
     sheet=SheetRules(
         guides=(("x-height", 0.47), ("baseline", 0.70)),
@@ -278,6 +364,7 @@ KOREAN = Script(
     ),
     sheet=SheetRules(guides=(), advice="Write each syllable as a square block filling about four fifths of its box."),
     kern_pairs=_LATIN_KERN_PAIRS,  # its ASCII; syllables sit in their square bodies unkerned
+    opentype_tags=("hang", "latn"),
     shared_widths=_LATIN_SHARED_WIDTHS,
 )
 

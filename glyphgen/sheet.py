@@ -300,6 +300,12 @@ def _pdf(pages: list[Image.Image], paper: PaperSize) -> bytes:
     return bytes(pdf.output())
 
 
+def writable_chars(charset: Charset) -> str:
+    """Every character of ``charset`` a hand can write in a box: all but the spaces and the combining marks
+    (a mark glyph is drawn like its spacing accent, which is on the sheet)."""
+    return "".join(c for c in charset.inked_chars if not unicodedata.combining(c))
+
+
 def sheet_chars(charset: Charset, chars: str | None) -> str:
     """The characters of a sheet: ``chars`` as given (each must be in ``charset``), else the script's recommended samples."""
     if chars is None:

@@ -193,3 +193,30 @@ def kerning(profiles: Mapping[str, Profile], advances: Mapping[str, float], x_he
             closed = min(KERN_SHARE * excess, KERN_MAX * x_height)
             kerned[first, second] = -int(KERN_STEP * round(closed / KERN_STEP))
     return {pair: value for pair, value in kerned.items() if value}
+
+
+def class_kerning(
+    kerned: Mapping[tuple[str, str], int], firsts: Mapping[str, list[str]], seconds: Mapping[str, list[str]]
+) -> tuple[dict[str, list[str]], dict[tuple[str, str], int]]:
+    """Glyph-pair kerning as a UFO holds it by classes: the groups, and the kerning between them.
+
+    ``firsts`` and ``seconds`` map each leading glyph (``A``) to the glyphs of its class on that side
+    of a pair, itself first (``A``, ``Aacute``, ...); ``kerned`` gives every member pair's own value
+    (absent: none). A class pair kerns as its leaders do, and a member pair that kerns otherwise is
+    a glyph-pair exception, which outranks its classes. A class of one glyph is that glyph.
+    """
+    groups = {f"public.kern1.{leader}": members for leader, members in firsts.items() if len(members) > 1}
+    groups |= {f"public.kern2.{leader}": members for leader, members in seconds.items() if len(members) > 1}
+    values: dict[tuple[str, str], int] = {}
+    for first, before in firsts.items():
+        for second, after in seconds.items():
+            value = kerned.get((first, second), 0)
+            if value:
+                left = f"public.kern1.{first}" if len(before) > 1 else first
+                right = f"public.kern2.{second}" if len(after) > 1 else second
+                values[left, right] = value
+            for x in before:
+                for y in after:
+                    if kerned.get((x, y), 0) != value:
+                        values[x, y] = kerned.get((x, y), 0)
+    return groups, values

@@ -23,6 +23,7 @@ from .backends import Backend, FewShotTask, get_backend
 from .canvas import Canvas
 from .charset import Charset
 from .errors import GlyphgenError
+from .plan import plan_glyphs
 from .progress import Progress
 from .render import render_glyphs, require_chars
 from .samples import SampleSet, load_samples
@@ -37,14 +38,16 @@ def prepare_task(
     samples_folder: Path | None, charset: Charset, reference: Path, canvas: Canvas, progress: Progress = Progress(), scans: Sequence[Path] = ()
 ) -> tuple[SampleSet, FewShotTask]:
     """Read the samples (a folder, photographed sheets, or both) and render the reference: what a backend learns from."""
-    require_chars(reference, charset.inked_chars, f"the reference font (for the {charset.name} charset)")
+    require_chars(reference, plan_glyphs(charset).drawn, f"the reference font (for the {charset.name} charset)")
     samples = load_samples(samples_folder, charset, reference, canvas, progress, scans)
     return samples, task_for(samples, charset, reference, canvas)
 
 
 def task_for(samples: SampleSet, charset: Charset, reference: Path, canvas: Canvas) -> FewShotTask:
-    """Placed samples and the reference font's glyphs of ``charset`` on ``canvas``."""
-    content = dict(zip(charset.inked_chars, render_glyphs(reference, charset.inked_chars, canvas)))
+    """Placed samples and the reference font's glyphs on ``canvas`` of every character of ``charset`` that is
+    written or drawn (not those the font builder composes or derives: glyphgen.plan)."""
+    drawn = plan_glyphs(charset, samples.chars).drawn
+    content = dict(zip(drawn, render_glyphs(reference, drawn, canvas)))
     return FewShotTask(canvas=canvas, style=samples.on_canvas(canvas), content=content, reference_path=reference, script=charset.script)
 
 

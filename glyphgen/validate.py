@@ -87,11 +87,11 @@ def render_back(
 
     ``expected`` maps glyph names to ink masks on ``canvas``; ``origins`` the x shift
     (font units) the builder gave each outline, which puts the pen origin at canvas
-    column ``centre - shift / units_per_px``.
+    column ``centre - shift / units_per_px``. A glyph without one is not rendered back.
     """
     from .render import render_font_glyphs_at
 
-    names = list(expected)
+    names = [name for name in expected if name in origins]  # a glyph the builder moved up or down has no origin
     columns = [canvas.centre_col - origins[name] / canvas.units_per_px for name in names]
     scores = {}
     # In batches: a Korean font's 2,400 glyphs rendered at once on the export canvas take gigabytes.

@@ -102,3 +102,26 @@ def test_kerning_closes_a_share_of_the_room_the_shapes_leave_and_no_more_than_th
     assert -45 <= kerned.pop(("T", "o")) <= -30  # 0.25 of about 150 units
     assert kerned.pop(("W", "o")) == -50  # 0.25 of about 450 would be 112: KERN_MAX, 0.1 of the x-height
     assert kerned == {}  # straight sides facing each other: nothing to close
+
+
+def test_math_signs_sit_at_half_the_cap_height(traced):
+    outlines, _ = traced
+    ufo, _ = build_ufo(outlines.outlines, CHARSET, FontInfo(family="Craft"))
+    for name in ("plus", "equal", "less"):
+        bounds = ufo[name].getBounds(ufo)
+        assert (bounds.yMin + bounds.yMax) / 2 == pytest.approx(ufo.info.capHeight / 2, abs=2), name
+
+
+def test_vertical_metrics_follow_google_fonts_guidance(traced):
+    outlines, _ = traced
+    ufo, _ = build_ufo(outlines.outlines, CHARSET, FontInfo(family="Craft"))
+    i = ufo.info
+    # No line gap; hhea says what OS/2 typo says, which USE_TYPO_METRICS makes the truth.
+    assert (i.openTypeOS2TypoLineGap, i.openTypeHheaLineGap) == (0, 0) and 7 in i.openTypeOS2Selection
+    assert (i.openTypeHheaAscender, i.openTypeHheaDescender) == (i.openTypeOS2TypoAscender, i.openTypeOS2TypoDescender)
+    ascender, descender = i.openTypeOS2TypoAscender, i.openTypeOS2TypoDescender
+    assert ascender - descender >= 1200
+    # Capitals sit in the middle of the line box, and no letter's ink leaves it.
+    assert abs((ascender - i.capHeight) - (-descender)) <= 1
+    tallest = max(ufo[name].getBounds(ufo).yMax for name in ("A", "V", "H", "n", "zero"))
+    assert ascender >= tallest and i.openTypeOS2WinAscent >= tallest

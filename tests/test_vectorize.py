@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from glyphgen import bitmap, vectorize
-from glyphgen.fontbuild import outline_bounds
+from glyphgen.outline import outline_bounds
 from glyphgen.vectorize import TraceParams, count_points, pixel_edge_outline, trace_bitmap, trace_mask, transform_outline
 
 
