@@ -24,6 +24,9 @@ RISE_DEGREES = 35.0  # how steeply the stroke across an Ł rises
 
 Operation = Callable[..., Outline | None]
 OPERATIONS: dict[str, Operation] = {}
+# The operations that look for something a drawing may lack (a separate dot, a second chevron): a character's
+# last derivation is never one of them, so that any hand gets every glyph.
+MAY_FIND_NOTHING = frozenset({"without_top_parts", "top_parts", "piece"})
 
 
 def operation(fn: Operation) -> Operation:
@@ -115,15 +118,16 @@ def rotated(source: Outline, *, heights: Heights) -> Outline:
 
 @operation
 def accent(source: Outline, like: Outline, share: float, cut: str, *, heights: Heights) -> Outline:
-    """``source`` (its lower half when ``cut`` is "lower") made ``share`` as wide as the accent ``like`` and set where it sits
-    (``ˆ`` from ``^`` beside ``¨``; ``˘`` from the lower half of ``o``)."""
+    """``source`` (its lower half when ``cut`` is "lower") made ``share`` as wide as the accent ``like`` and centred on it
+    (``ˆ`` from ``^`` on ``¨``, where designers put it: on 38 corpus fonts the median circumflex is as wide as the
+    dieresis, its middle at the same height; ``˘`` from the lower half of ``o``)."""
     if cut == "lower":
         source = clipped(source, lambda b: Bounds(b.x_min - 1, b.y_min - 1, b.x_max + 1, b.centre[1]))
     box, target = _bounds(source), _bounds(like)
     factor = share * target.width / box.width
     shape = scaled(source, factor, about=(box.x_min, box.y_min))
     placed = _bounds(shape)
-    return moved(shape, target.centre[0] - placed.centre[0], target.y_min - placed.y_min)
+    return moved(shape, target.centre[0] - placed.centre[0], target.centre[1] - placed.centre[1])
 
 
 @operation
@@ -171,6 +175,14 @@ def enlarged(source: Outline, factor: float, middle: float, *, heights: Heights)
     """``source`` ``factor`` times larger, its middle at ``middle`` of the x-height (``•`` from ``.``)."""
     box = _bounds(source)
     shape = scaled(source, factor, about=box.centre)
+    return moved(shape, 0, middle * heights.x_height - box.centre[1])
+
+
+@operation
+def sized(source: Outline, height: float, middle: float, *, heights: Heights) -> Outline:
+    """``source`` scaled to ``height`` of the x-height, its middle at ``middle`` of it (``›`` from ``>``)."""
+    box = _bounds(source)
+    shape = scaled(source, height * heights.x_height / box.height, about=box.centre)
     return moved(shape, 0, middle * heights.x_height - box.centre[1])
 
 

@@ -167,11 +167,15 @@ def _reversed(contour: Contour) -> Contour:
 def parts(outline: Outline) -> list[Outline]:
     """The separate pieces of ink (the dot of an ``i``, each stroke of ``"``): each outer contour with the holes inside it."""
     contours = [(contour, _area(contour)) for contour in outline if contour]
-    # Clockwise (negative area with y up) is ink; a counter-clockwise contour is a hole in the smallest ink contour around it.
-    outers = [(contour, outline_bounds([contour])) for contour, area in contours if area < 0]
+    if not contours:
+        return []
+    # Ink runs the way the largest contour does (clockwise, negative area with y up, in a traced outline);
+    # a contour running the other way is a hole in the smallest ink contour around it.
+    ink = math.copysign(1.0, max((area for _, area in contours), key=abs))
+    outers = [(contour, outline_bounds([contour])) for contour, area in contours if area * ink > 0]
     pieces = [[contour] for contour, _ in outers]
     for contour, area in contours:
-        if area < 0:
+        if area * ink > 0:
             continue
         box = outline_bounds([contour])
         around = [i for i, (_, outer) in enumerate(outers) if _inside(box, outer)]

@@ -112,5 +112,5 @@ def _spread(items: Sequence[str], count: int) -> list[str]:
 
 def legend(samples: int, glyphs: int, shown: int) -> str:
     """What the tinted cells are, and how many of the glyphs the grid shows if not all."""
-    text = f"your {samples} samples, traced from your images; the other {glyphs - samples} glyphs generated"
+    text = f"your {samples} samples, traced from your images; the other {glyphs - samples} glyphs generated or built from those"
     return text if shown == glyphs else f"{text}; {shown} of the {glyphs} glyphs shown"

@@ -225,14 +225,16 @@ _LATIN_SHARED_WIDTHS = ("0123456789", "+<=>¬±×÷−")
 # A bar across a letter sits at a share of its height, on its strokes there (and a share of its width right of them).
 _LATIN_DERIVATIONS = (
     Derivation("ı", "without_top_parts", "i"), Derivation("ı", "as_tall_as", "lx"), Derivation("ȷ", "without_top_parts", "j"),
+    Derivation("ȷ", "copy", "j"),  # a j written in one stroke keeps its dot: better than no ĵ
     Derivation("˙", "top_parts", "i"), Derivation("˙", "accent", ".¨", (0.3, "")),
-    Derivation("ˆ", "accent", "^¨", (1.0, "")), Derivation("˜", "accent", "~¨", (1.0, "")),
+    Derivation("ˆ", "accent", "^¨", (1.0, "")), Derivation("˜", "accent", "~¨", (1.1, "")),
     Derivation("ˇ", "turned", "ˆ"), Derivation("˚", "accent", "°¨", (0.55, "")),
     Derivation("˘", "accent", "o¨", (0.9, "lower")), Derivation("˛", "mirrored", "¸"),
     Derivation("˝", "repeated", "´´", (2,)),
     Derivation("’", "raised", ",'"), Derivation("‘", "rotated", "’"), Derivation("‚", "copy", ","),
     Derivation("“", "repeated", "‘\"", (2,)), Derivation("”", "repeated", "’\"", (2,)), Derivation("„", "repeated", "‚\"", (2,)),
-    Derivation("‹", "piece", "«", ("last",)), Derivation("›", "piece", "»", ("first",)),
+    Derivation("‹", "piece", "«", ("last",)), Derivation("‹", "sized", "<", (0.6, 0.5)),
+    Derivation("›", "piece", "»", ("first",)), Derivation("›", "sized", ">", (0.6, 0.5)),
     Derivation("–", "stretched", "-n", (1.0, False)), Derivation("—", "stretched", "-n", (2.0, False)),
     Derivation("−", "stretched", "-+", (1.0, True)),
     Derivation("•", "enlarged", ".", (2.0, 0.5)), Derivation("…", "spaced_out", ".", (3, 1.2)),

@@ -207,7 +207,7 @@ def test_latin_previews_show_every_glyph():
     for name in LATIN.charsets:
         inked = get_charset(name).inked_chars
         assert shown_chars(inked, set(LATIN.recommended_samples), COLUMNS * MAX_ROWS) == list(inked)
-    assert legend(30, 94, 94) == "your 30 samples, traced from your images; the other 64 glyphs generated"
+    assert legend(30, 94, 94) == "your 30 samples, traced from your images; the other 64 glyphs generated or built from those"
 
 
 def test_a_large_charset_shows_every_sample_and_an_even_spread_of_the_rest():
@@ -219,7 +219,7 @@ def test_a_large_charset_shows_every_sample_and_an_even_spread_of_the_rest():
     generated = [c for c in chars if c not in samples]
     steps = np.diff([generated.index(c) for c in shown if c not in samples])
     assert generated[0] in shown and steps.max() - steps.min() <= 1  # evenly spread from the first
-    assert legend(30, 3755, 192).endswith("the other 3725 glyphs generated; 192 of the 3755 glyphs shown")
+    assert legend(30, 3755, 192).endswith("the other 3725 glyphs generated or built from those; 192 of the 3755 glyphs shown")
     # More samples than cells: the samples alone, spread too.
     overflowing = shown_chars(chars, set(chars[:500]), 192)
     assert len(overflowing) == 192 and set(overflowing) <= set(chars[:500]) and overflowing[-1] in chars[490:500]
