@@ -118,11 +118,14 @@ def rotated(source: Outline, *, heights: Heights) -> Outline:
 
 @operation
 def accent(source: Outline, like: Outline, share: float, cut: str, *, heights: Heights) -> Outline:
-    """``source`` (its lower half when ``cut`` is "lower") made ``share`` as wide as the accent ``like`` and centred on it
-    (``ˆ`` from ``^`` on ``¨``, where designers put it: on 38 corpus fonts the median circumflex is as wide as the
+    """``source`` (its lower half when ``cut`` is "lower", its largest piece when "largest") made ``share`` as wide as the accent ``like`` and centred on it
+    (``ˆ`` from ``^`` on ``¨``, where designers put it;
+    the hook above, ``ˀ``, from the hook of ``?``: on 38 corpus fonts the median circumflex is as wide as the
     dieresis, its middle at the same height; ``˘`` from the lower half of ``o``)."""
     if cut == "lower":
         source = clipped(source, lambda b: Bounds(b.x_min - 1, b.y_min - 1, b.x_max + 1, b.centre[1]))
+    elif cut == "largest":
+        source = max(parts(source), key=lambda piece: _bounds(piece).width * _bounds(piece).height)
     box, target = _bounds(source), _bounds(like)
     factor = share * target.width / box.width
     shape = scaled(source, factor, about=(box.x_min, box.y_min))

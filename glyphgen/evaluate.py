@@ -35,6 +35,7 @@ from .backends import FewShotTask
 from .canvas import EVALUATION_SIZE, Canvas
 from .charset import get_charset
 from .errors import GlyphgenError
+from .plan import plan_glyphs
 from .render import render_glyphs, require_chars
 from .samples import MIN_SAMPLES, place_inks, read_inks
 from .scripts import LATIN, Script
@@ -94,9 +95,12 @@ def truth_case(
     if outside or len(sample_chars) < MIN_SAMPLES:
         problem = f"{outside[0]!r} is not an inked character of the {chosen.name} charset" if outside else f"name at least {MIN_SAMPLES} characters"
         raise GlyphgenError(f"--sample-chars {''.join(sample_chars)!r}: {problem}.")
-    scored_chars = [c for c in chosen.inked_chars if chosen.script.owns(c)]  # a Korean truth need not have every ASCII sign
+    # What a model draws is scored (not what the font builder composes of it: glyphgen.plan), and of a
+    # Korean charset only the syllables: a Korean truth need not have every ASCII sign.
+    drawn = [c for c in plan_glyphs(chosen).drawn if c in chosen]
+    scored_chars = [c for c in drawn if chosen.script.owns(c)]
     require_chars(font, list(dict.fromkeys([*sample_chars, *scored_chars])), "the --truth font")
-    require_chars(reference, chosen.inked_chars, f"the reference font (for the {chosen.name} charset)")
+    require_chars(reference, drawn, f"the reference font (for the {chosen.name} charset)")
     write_samples(font, folder, sample_chars, photo=photo, seed=seed)
     samples = place_inks(read_inks(folder, chosen), reference, canvas)
     on_canvas = samples.on_canvas(canvas)
@@ -125,7 +129,8 @@ def folds_of(chars: Sequence[str], folds: int, seed: int) -> list[tuple[str, ...
 def holdout_cases(folder: Path, *, folds: int = 5, charset: str = "latin", reference: Path, seed: int = 0, canvas: Canvas = EVALUATION_CANVAS) -> list[Case]:
     """A person's samples in ``folder`` as ``folds`` cases, each holding out its share of the characters (truth on ``canvas``)."""
     chosen = get_charset(charset)
-    require_chars(reference, chosen.inked_chars, f"the reference font (for the {chosen.name} charset)")
+    drawn = plan_glyphs(chosen).drawn  # a held-out é is composed of e and ´, not drawn: it is not scored
+    require_chars(reference, drawn, f"the reference font (for the {chosen.name} charset)")
     inks = read_inks(folder, chosen)
     if folds < 2:
         raise GlyphgenError(f"--folds {folds}: hold-out needs at least 2 folds.")
@@ -135,7 +140,7 @@ def holdout_cases(folder: Path, *, folds: int = 5, charset: str = "latin", refer
     for number, held in enumerate(folds_of(list(inks), folds, seed), start=1):
         fitted = place_inks({c: v for c, v in inks.items() if c not in held}, reference, canvas)
         truth = place_inks({c: inks[c] for c in held}, reference, canvas, scale=fitted.scale)
-        targets = tuple(c for c in chosen.inked_chars if c in held and chosen.script.owns(c))
+        targets = tuple(c for c in drawn if c in held and chosen.script.owns(c))
         cases.append(
             Case(
                 f"fold {number}/{folds}",

@@ -17,8 +17,8 @@ from PIL import Image, ImageDraw, ImageFont
 from .charset import BLANK_CODEPOINTS, Charset
 from .resources import reference_font
 
-COLUMNS = 20
-MAX_ROWS = 19  # the grid's most rows: latin-core's 365 inked glyphs fit whole, larger charsets are sampled
+COLUMNS = 24
+MAX_ROWS = 20  # the grid's most rows: latin-vietnamese's 460 inked glyphs fit whole, larger charsets are sampled
 CELL = 84  # pixels per grid cell
 GLYPH_SIZE = 52
 MARGIN = 32

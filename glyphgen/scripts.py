@@ -230,7 +230,7 @@ _LATIN_DERIVATIONS = (
     Derivation("ˆ", "accent", "^¨", (1.0, "")), Derivation("˜", "accent", "~¨", (1.1, "")),
     Derivation("ˇ", "turned", "ˆ"), Derivation("˚", "accent", "°¨", (0.55, "")),
     Derivation("˘", "accent", "o¨", (0.9, "lower")), Derivation("˛", "mirrored", "¸"),
-    Derivation("˝", "repeated", "´´", (2,)),
+    Derivation("˝", "repeated", "´´", (2,)), Derivation("ˀ", "accent", "?´", (0.8, "largest")),
     Derivation("’", "raised", ",'"), Derivation("‘", "rotated", "’"), Derivation("‚", "copy", ","),
     Derivation("“", "repeated", "‘\"", (2,)), Derivation("”", "repeated", "’\"", (2,)), Derivation("„", "repeated", "‚\"", (2,)),
     Derivation("‹", "piece", "«", ("last",)), Derivation("‹", "sized", "<", (0.6, 0.5)),
@@ -253,7 +253,7 @@ _LATIN_MARKS = MarkRules(
     drawings={
         "\u0300": "`", "\u0301": "´", "\u0302": "ˆ", "\u0303": "˜", "\u0304": "¯", "\u0306": "˘", "\u0307": "˙",
         "\u0308": "¨", "\u030A": "˚", "\u030B": "˝", "\u030C": "ˇ", "\u0312": "‘", "\u0315": "’", "\u0326": ",",
-        "\u0327": "¸", "\u0328": "˛",
+        "\u0327": "¸", "\u0328": "˛", "\u0309": "ˀ", "\u031B": "‘", "\u0323": ".",  # the last three: Vietnamese
     },
     dotless={"i": "ı", "j": "ȷ"},
     alternates=(
@@ -261,12 +261,12 @@ _LATIN_MARKS = MarkRules(
         ("ģ", "\u0327", "\u0312"),  # and a turned comma above the g
         ("ďľťĽ", "\u030C", "\u0315"),  # Czech and Slovak: beside an ascender (and an L) the caron is a comma
     ),
-    anchors={"\u0328": "ogonek", "\u0315": "topright"},
+    anchors={"\u0328": "ogonek", "\u0315": "topright", "\u031B": "horn"},
 )  # fmt: skip
 
 LATIN = Script(
     name="latin",
-    charsets=("latin-core", "latin", "latin-1"),
+    charsets=("latin-core", "latin", "latin-1", "latin-vietnamese"),
     # Round, straight and diagonal strokes, ascenders, descenders and digits (the demo set).
     recommended_samples="ABDEGHMORSabdefghkmnoprsty0125",
     reference_font_file="NotoSans-Regular.ttf",

@@ -37,11 +37,17 @@ DEFAULT = get_charset(BuildOptions(samples=None, out=None).charset)
 
 
 @pytest.fixture(scope="module")
-def built(reference):
-    """The default charset built from the reference font's drawn glyphs, traced as a model's would be."""
+def traced(reference):
+    """The reference font's glyphs that a default build draws, traced as a model's would be."""
     canvas = Canvas(64)
     drawn = plan_glyphs(DEFAULT).drawn
-    traced = trace_glyphs(SampleSet({}, 1.0), dict(zip(drawn, render_glyphs(reference, drawn, canvas))), canvas)
+    return trace_glyphs(SampleSet({}, 1.0), dict(zip(drawn, render_glyphs(reference, drawn, canvas))), canvas), canvas
+
+
+@pytest.fixture(scope="module")
+def built(traced):
+    """The default charset built from them."""
+    traced, canvas = traced
     binaries, reports = compile_and_validate(traced, DEFAULT, FontInfo(family="Accent Test"), canvas)
     assert all(report.ok for report in reports.values()), {kind: report.problems for kind, report in reports.items()}
     ufo, _ = build_ufo(traced.outlines, DEFAULT, FontInfo(family="Accent Test"))
@@ -206,3 +212,28 @@ def test_every_derived_glyph_has_a_last_recipe_that_always_makes_it():
     for char, recipes in LATIN.recipes.items():
         assert all(recipe.op in OPERATIONS for recipe in recipes), char
         assert recipes[-1].op not in MAY_FIND_NOTHING, char
+
+
+def test_vietnamese_stacks_its_marks_and_grows_horns(traced):
+    traced, _ = traced
+    vietnamese = get_charset("latin-vietnamese")
+    assert set(plan_glyphs(vietnamese).drawn) == set(plan_glyphs(DEFAULT).drawn)  # nothing more to draw
+    ufo, _ = build_ufo(traced.outlines, vietnamese, FontInfo(family="Viet Test"))
+    assert {cp for glyph in ufo for cp in glyph.unicodes} >= set(vietnamese.codepoints)
+    layer = ufo.layers.defaultLayer
+
+    def placed(glyph, index):
+        component = glyph.components[index]
+        box = ufo[component.baseGlyph].getBounds(layer)
+        dx, dy = component.transformation[4:]
+        return box.xMin + dx, box.yMin + dy, box.xMax + dx, box.yMax + dy
+
+    a_circumflex_acute = ufo[glyph_name(ord("ấ"))]
+    assert [c.baseGlyph for c in a_circumflex_acute.components] == ["a", "uni0302", "acutecomb"]
+    assert placed(a_circumflex_acute, 2)[1] > placed(a_circumflex_acute, 1)[3]  # the acute over the circumflex, clear of it
+    o_horn_dot = ufo[glyph_name(ord("ợ"))]
+    assert [c.baseGlyph for c in o_horn_dot.components] == ["o", "uni031B", "dotbelowcomb"]
+    o = ufo["o"].getBounds(layer)
+    horn, dot = placed(o_horn_dot, 1), placed(o_horn_dot, 2)
+    assert horn[0] > (o.xMin + o.xMax) / 2 and horn[3] > 0.8 * o.yMax  # at the top right of the o
+    assert dot[3] < o.yMin  # below it
