@@ -79,3 +79,12 @@ def test_unknown_script_is_a_clear_error():
     assert get_script("latin") is LATIN
     with pytest.raises(GlyphgenError, match="unknown script .klingon.; choose one of: korean, latin"):
         get_script("klingon")
+
+
+def test_the_latin_reference_places_every_character_a_writer_may_write():
+    from glyphgen.sheet import writable_chars
+
+    for name in LATIN.charsets:
+        # Noto Sans has no U+2212 minus sign; glyphgen makes it from the hyphen.
+        writable = [c for c in writable_chars(get_charset(name)) if c != "\u2212"]
+        assert inked_in(LATIN.reference_font(), writable) == set(writable), name
