@@ -1,5 +1,5 @@
 """Glyphs made from the outlines of others, as a type designer makes them: ``ı`` is ``i`` without its dot,
-``ˇ`` a turned ``ˆ``, ``’`` a raised comma, ``Ł`` an ``L`` crossed by a short ``/``.
+``ˇ`` a turned ``ˆ``, ``’`` a raised comma, ``Ł`` an ``L`` crossed by a rising bar.
 
 What is made from what is data, a script's :attr:`~glyphgen.scripts.Script.derivations`: each a
 :class:`~glyphgen.scripts.Derivation` naming one of the operations below, its source characters
