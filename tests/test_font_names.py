@@ -196,7 +196,8 @@ def test_the_preview_title_is_never_a_row_of_empty_boxes(reference):
     """A family the reference font cannot set is titled in a font that can, else by its ASCII name."""
     from glyphgen.preview import titled
 
-    fonts = [reference.read_bytes()]  # the bundled Noto Sans covers Latin-1
+    fonts = [reference.read_bytes()]  # the bundled Noto Sans covers the Latin a writer may write, no Greek
     assert titled("Émilie Hand", "Emilie Hand", fonts, 22)[0] == "Émilie Hand"
-    assert titled("Łukasz Hand", "Lukasz Hand", fonts, 22)[0] == "Lukasz Hand"
+    assert titled("Łukasz Hand", "Lukasz Hand", fonts, 22)[0] == "Łukasz Hand"
+    assert titled("Ωmega Hand", "Omega Hand", fonts, 22)[0] == "Omega Hand"
     assert titled("민지 손글씨", "Glyphgen0f6b6b", fonts, 22)[0] == "Glyphgen0f6b6b"
