@@ -34,7 +34,7 @@ from scipy import ndimage
 from glyphgen.charset import get_charset, glyph_name
 from glyphgen.fontbuild import FontInfo, build_ufo
 from glyphgen.marks import decomposition
-from glyphgen.outline import OutlinePen, draw_outline, moved, outline_bounds, scaled
+from glyphgen.outline import OutlinePen, draw_outline, ink_area, moved, outline_bounds, reversed_outline, scaled
 from glyphgen.plan import plan_glyphs
 from glyphgen.resources import library_fonts, reference_font
 
@@ -55,16 +55,8 @@ def font_outlines(path: Path) -> tuple[dict, dict]:
         recorder.replay(pen)
         outline = scaled(pen.outline, factor)
         if outline and outline_bounds(outline) is not None:
-            outlines[chr(cp)] = outline if _clockwise(outline) else scaled(outline, -1, 1)  # CFF: mirrored, then turned back
+            outlines[chr(cp)] = outline if ink_area(outline) > 0 else reversed_outline(outline)  # CFF runs counter-clockwise
     return outlines, {"x_height": (getattr(font["OS/2"], "sxHeight", 0) or 500) * factor}
-
-
-def _clockwise(outline) -> bool:
-    from fontTools.pens.areaPen import AreaPen
-
-    pen = AreaPen()
-    draw_outline(outline, pen)
-    return pen.value < 0
 
 
 def raster(outline) -> np.ndarray:

@@ -141,7 +141,7 @@ def scaled(outline: Outline, sx: float, sy: float | None = None, about: Point = 
     sy = sx if sy is None else sy
     ox, oy = about
     result = transform_outline(outline, lambda x, y: (ox + (x - ox) * sx, oy + (y - oy) * sy))
-    return [_reversed(contour) for contour in result] if sx * sy < 0 else result
+    return reversed_outline(result) if sx * sy < 0 else result
 
 
 def turned_by(outline: Outline, degrees: float, about: Point) -> Outline:
@@ -150,6 +150,11 @@ def turned_by(outline: Outline, degrees: float, about: Point) -> Outline:
     cos, sin = math.cos(angle), math.sin(angle)
     ox, oy = about
     return transform_outline(outline, lambda x, y: (ox + (x - ox) * cos - (y - oy) * sin, oy + (x - ox) * sin + (y - oy) * cos))
+
+
+def reversed_outline(outline: Outline) -> Outline:
+    """The same outline with every contour walked the other way (a CFF glyph's counter-clockwise ink made clockwise)."""
+    return [_reversed(contour) for contour in outline]
 
 
 def _reversed(contour: Contour) -> Contour:
@@ -228,7 +233,7 @@ def clipped(outline: Outline, keep: Callable[[Bounds], Bounds]) -> Outline:
 def _clockwise(outline: Outline) -> Outline:
     """``outline`` with its ink contours clockwise (pathops writes them counter-clockwise)."""
     total = sum(_area(contour) for contour in outline)
-    return [_reversed(contour) for contour in outline] if total > 0 else outline
+    return reversed_outline(outline) if total > 0 else outline
 
 
 class Heights(NamedTuple):
