@@ -10,7 +10,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo demo-korean lint test bench fontbakery weights clean
+.PHONY: install demo demo-korean serve browser lint test bench fontbakery weights clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,11 +31,27 @@ demo-korean: $(STAMP)
 		--family "글리프젠 데모" --designer "glyphgen" --force
 	@echo "Open out/demo-korean/preview.png, or install its .otf"
 
+# The local web page: give samples, build, type with the font, download it.
+serve: $(STAMP)
+	$(BIN)/glyphgen serve
+
+# The page's end-to-end tests drive Debian's Chromium through Playwright (which downloads no browser
+# of its own). Installed here when missing and apt-get can; elsewhere those tests skip, or set
+# GLYPHGEN_CHROMIUM to a Chromium or Chrome binary.
+CHROMIUM ?= /usr/bin/chromium
+APT_GET := $(shell command -v apt-get 2>/dev/null)
+SUDO := $(shell test "$$(id -u)" -ne 0 && command -v sudo)
+browser:
+	@test -x $(CHROMIUM) || test -z "$(APT_GET)" || \
+	  $(SUDO) apt-get install -y -q --no-install-recommends chromium >/dev/null || \
+	  ($(SUDO) apt-get update -q >/dev/null && $(SUDO) apt-get install -y -q --no-install-recommends chromium >/dev/null)
+	@test -x $(CHROMIUM) && echo "browser tests: $$($(CHROMIUM) --version 2>/dev/null)" || echo "browser tests: no Chromium, they will skip"
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: lint
+test: lint browser
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

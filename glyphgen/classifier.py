@@ -49,6 +49,10 @@ from .training import Trainer, evaluation, export_model, leave_distributed, load
 
 WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
+# CharReader.doubts: how sure of another character, and how unsure of the label, the reader must be to
+# tell a writer a sample looks mislabelled (benchmarks/sample_doubts.py measures both rates).
+DOUBT_SURE = 0.8
+DOUBT_UNLIKELY = 0.02
 
 
 @dataclass
@@ -168,16 +172,21 @@ class CharReader:
     def knows(self, char: str) -> bool:
         return char in self.index or (not self.script.owns(char) and self.borrowed is not None and self.borrowed.knows(char))
 
-    def read_heads(self, glyphs: np.ndarray, batch_size: int = 256) -> np.ndarray:
-        """What each head reads in each glyph ``(N, S, S)``: ``(N, heads)`` int64 labels (:meth:`Heads.labels`)."""
+    def log_probabilities(self, glyphs: np.ndarray, batch_size: int = 256) -> list[np.ndarray]:
+        """Per head, how likely each glyph ``(N, S, S)`` is to show each of its labels: ``(N, head size)`` log-probabilities."""
         masks = as_read(glyphs, self.canvas.size)
-        found = np.zeros((len(masks), len(self.heads.sizes)), dtype=np.int64)
+        heads: list[list[np.ndarray]] = [[] for _ in self.heads.sizes]
         with evaluation(self.network):
             for start in range(0, len(masks), batch_size):
                 batch = torch.from_numpy(masks[start : start + batch_size, None]).to(self.device)
-                logits = self.heads.split(self.network(batch))
-                found[start : start + batch_size] = torch.stack([head.argmax(1) for head in logits], 1).cpu().numpy()
-        return found
+                for kept, logits in zip(heads, self.heads.split(self.network(batch))):
+                    kept.append(F.log_softmax(logits.float(), dim=1).cpu().numpy())
+        return [np.concatenate(kept) if kept else np.zeros((0, size), np.float32) for kept, size in zip(heads, self.heads.sizes)]
+
+    def read_heads(self, glyphs: np.ndarray, batch_size: int = 256) -> np.ndarray:
+        """What each head reads in each glyph ``(N, S, S)``: ``(N, heads)`` int64 labels (:meth:`Heads.labels`)."""
+        heads = self.log_probabilities(glyphs, batch_size)
+        return np.stack([head.argmax(1) for head in heads], 1).astype(np.int64) if heads else np.zeros((len(glyphs), 0), np.int64)
 
     def read(self, glyphs: np.ndarray, batch_size: int = 256) -> list[str]:
         """The character each glyph ``(N, S, S)`` reads as ("" where the parts read make no character)."""
@@ -197,6 +206,35 @@ class CharReader:
         if lent and self.borrowed is not None:
             for i, value in zip(lent, self.borrowed.correct(np.asarray(glyphs)[lent], [chars[i] for i in lent])):
                 result[i] = value
+        return result
+
+    def doubts(self, glyphs: np.ndarray, chars: Sequence[str], sure: float = DOUBT_SURE, unlikely: float = DOUBT_UNLIKELY) -> list[str | None]:
+        """Per glyph ``(N, S, S)`` labelled ``chars``: the character it plainly reads as instead, or None.
+
+        A sample is doubted only when the reader is sure of another character (at
+        least ``sure``) and finds the label unlikely (at most ``unlikely``): an
+        unusual hand is a reason for the reader to be unsure, not for the writer
+        to be told they wrote the wrong letter. A character no reader knows is
+        never doubted.
+        """
+        chars = list(chars)
+        result: list[str | None] = [None] * len(chars)
+        own = [i for i, c in enumerate(chars) if c in self._labels]
+        if own:
+            heads = self.log_probabilities(np.asarray(glyphs)[own])
+            labels = np.array([self._labels[chars[i]] for i in own], dtype=np.int64).reshape(len(own), len(heads))
+            rows = np.arange(len(own))
+            labelled = sum(head[rows, labels[:, h]] for h, head in enumerate(heads))  # parts are read independently
+            best = sum(head.max(1) for head in heads)
+            read = np.stack([head.argmax(1) for head in heads], 1)
+            for k, i in enumerate(own):
+                other = self._named.get(tuple(read[k].tolist()), "")
+                if other and other != chars[i] and best[k] >= math.log(sure) and labelled[k] <= math.log(unlikely):
+                    result[i] = other
+        lent = [i for i, c in enumerate(chars) if c not in self._labels and not self.script.owns(c)]
+        if lent and self.borrowed is not None:
+            for i, other in zip(lent, self.borrowed.doubts(np.asarray(glyphs)[lent], [chars[i] for i in lent], sure, unlikely)):
+                result[i] = other
         return result
 
 

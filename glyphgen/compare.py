@@ -13,6 +13,8 @@ backends before making the cases::
     canvas = evaluation_canvas(backends)
     cases = holdout_cases(folder, reference=reference, canvas=canvas)
     comparison = compare(cases, backends, mode="holdout")
+
+which :func:`compare_samples` does for a person's sample folder.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import time
 import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,8 +34,9 @@ import numpy as np
 from . import bitmap, metrics
 from .backends import Backend, FewShotTask, available_backends, get_backend
 from .canvas import EVALUATION_SIZE, Canvas
+from .charset import get_charset
 from .errors import GlyphgenError
-from .evaluate import EVALUATION_CANVAS, REFERENCE, Case, on_evaluation_canvas, reference_glyphs, score_glyphs
+from .evaluate import EVALUATION_CANVAS, REFERENCE, Case, holdout_cases, on_evaluation_canvas, reference_glyphs, score_glyphs
 from .progress import Progress
 from .scripts import LATIN, Script
 from .task import generate_glyphs, make_backend
@@ -275,6 +279,29 @@ def compare(
         truth = comparison.truth
         comparison.truth_content = float(np.nanmean(reader.correct(np.stack(list(truth.values())), list(truth))))
     return comparison
+
+
+def compare_samples(
+    folder: Path,
+    backends: Mapping[str, Mapping[str, Any]],
+    *,
+    charset: str = "latin",
+    folds: int = 5,
+    reference: Path | None = None,
+    seed: int = 0,
+    time_budget: float | None = None,
+    metric: str = "iou",
+    progress: Progress = Progress(),
+) -> Comparison:
+    """Every backend (name -> settings) on a person's own samples: each fold held out in turn, drawn and scored."""
+    from .classifier import CharReader  # its weights load only when a comparison runs
+
+    script = get_charset(charset).script
+    reference = Path(reference) if reference else script.reference_font()
+    canvas = evaluation_canvas(backends, script)  # the cases' truth is drawn on it
+    cases = holdout_cases(Path(folder), folds=folds, charset=charset, reference=reference, seed=seed, canvas=canvas)
+    reader = CharReader(script=script)
+    return compare(cases, backends, mode="holdout", seed=seed, time_budget=time_budget, metric=metric, reader=reader, progress=progress)
 
 
 class PeakMemory:

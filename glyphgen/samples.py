@@ -213,11 +213,7 @@ def find_sample_files(folder: Path, charset: Charset, progress: Progress = Progr
     found: dict[str, Path] = {}
 
     def add(char: str, path: Path, origin: str) -> None:
-        if not char.isprintable() or ord(char) in BLANK_CODEPOINTS:
-            raise GlyphgenError(f"{origin}: {describe(char)} is not a character that can be drawn.")
-        if char not in charset:
-            part = hangul.lone_jamo_problem(char, charset.chars)  # a letter of a syllable, typed alone
-            raise GlyphgenError(f"{origin}: {part or f'{describe(char)} is not in the {charset.name} charset'}.")
+        check_sample_char(char, charset, origin)
         if char in found:
             raise GlyphgenError(f"{origin}: a second image for {describe(char)} (the first is {found[char].name}).")
         found[char] = path
@@ -268,6 +264,15 @@ def find_sample_files(folder: Path, charset: Charset, progress: Progress = Progr
     if not found:
         raise GlyphgenError(f"{folder}: no sample images found (expected files such as uni0041.png).")
     return {char: found[char] for char in charset.chars if char in found}
+
+
+def check_sample_char(char: str, charset: Charset, origin: str) -> None:
+    """Refuse a sample of ``char`` (named by ``origin``: a file, a labels row) that ``charset`` cannot take."""
+    if not char.isprintable() or ord(char) in BLANK_CODEPOINTS:
+        raise GlyphgenError(f"{origin}: {describe(char)} is not a character that can be drawn.")
+    if char not in charset:
+        part = hangul.lone_jamo_problem(char, charset.chars)  # a letter of a syllable, typed alone
+        raise GlyphgenError(f"{origin}: {part or f'{describe(char)} is not in the {charset.name} charset'}.")
 
 
 def _same_name(path: Path) -> Path | None:

@@ -1,0 +1,278 @@
+"""One browser's samples: a folder ``glyphgen build --samples`` reads, and what the page shows of it.
+
+Each sample is stored as ``uniXXXX`` plus the suffix of the format its bytes
+are in, whatever the upload was called: a name the user gave never becomes a
+path. The name is kept apart, to say in messages (``IMG_0042.jpg: no ink
+found; ...``) and on the page. Every image is checked as it arrives -- its
+format from its bytes, its size, its ink, its character against the charset and
+the reference font -- with the same sentences as the command line, so a bad
+file is refused on the spot, not at build time.
+
+The page shows each sample as the build will see it: cleaned, and placed with
+the set's one scale against the reference font (:func:`glyphgen.samples.place_inks`),
+and asks the content classifier whether it reads as another character.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import shutil
+import tempfile
+import threading
+import time
+import unicodedata
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from glyphgen.canvas import Canvas
+from glyphgen.charset import Charset, describe, get_charset
+from glyphgen.errors import GlyphgenError
+from glyphgen.progress import Progress
+from glyphgen.render import require_chars
+from glyphgen.samples import (
+    MIN_SAMPLES,
+    char_from_label,
+    check_coverage,
+    check_sample_char,
+    extract_boxes,
+    find_sample_files,
+    load_ink,
+    place_inks,
+    reductions_for,
+)
+
+# The formats a sample is read in (glyphgen.samples reads these), by what PIL names them, and the suffix each is stored with.
+SUFFIX_OF_FORMAT = {"PNG": ".png", "JPEG": ".jpg", "MPO": ".jpg", "BMP": ".bmp", "TIFF": ".tif"}
+SHOWN_SIZE = 96  # pixels of the picture of each placed sample
+NAMES_FILE = "names.json"
+
+
+class Unnamed(GlyphgenError):
+    """An image whose name names no character: the page asks the writer which it is."""
+
+
+class Notes(Progress):
+    """A progress that keeps the notes (what the user must know) and nothing else."""
+
+    def __init__(self) -> None:
+        self.said: list[str] = []
+
+    def note(self, message: str) -> None:
+        self.said.append(message)
+
+
+@dataclass
+class Workspace:
+    id: str
+    folder: Path
+    charset: str = "latin-core"
+    touched: float = field(default_factory=time.time)
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    _inks: dict[tuple[str, int, float], np.ndarray] = field(default_factory=dict, repr=False)  # (file, mtime, reduction) -> ink
+
+    def __post_init__(self) -> None:
+        self.samples_dir.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def samples_dir(self) -> Path:
+        return self.folder / "samples"
+
+    def touch(self) -> None:
+        self.touched = time.time()
+
+    # -- adding and removing ---------------------------------------------------
+
+    def add_sample(self, data: bytes, *, char: str | None = None, name: str | None = None) -> str:
+        """Keep an image as the sample of ``char``, or of the character its file ``name`` names; returns the character."""
+        shown = _plain_name(name) if name else (f"your drawing of {char!r}" if char else "the upload")
+        suffix = _image_suffix(data, shown)
+        char = unicodedata.normalize("NFC", char) if char else None
+        if not char:
+            stem = _plain_name(name or "").rsplit(".", 1)[0]
+            char = char_from_label(stem)
+            if char is None:
+                raise Unnamed(f"{shown}: the file name names no character; say which character it shows.")
+        if len(char) != 1:
+            raise GlyphgenError(f"{shown}: {char!r} is not one character.")
+        charset = self.chosen_charset
+        check_sample_char(char, charset, shown)
+        reference = charset.script.reference_font()
+        _said_of(lambda: require_chars(reference, [char], "the reference font"), reference, shown)
+        with self.lock, tempfile.TemporaryDirectory(dir=self.folder) as scratch:
+            trial = Path(scratch) / f"uni{ord(char):04X}{suffix}"
+            trial.write_bytes(data)
+            _said_of(lambda: load_ink(trial), trial, shown)  # readable, not too large, not blank
+            self._remove_files(char)
+            trial.replace(self.samples_dir / trial.name)
+            self._name(char, name or shown)
+        return char
+
+    def add_sheet(self, data: bytes, name: str, progress: Progress = Progress()) -> list[str]:
+        """Cut the written boxes out of a photo of a filled template sheet; each replaces an earlier sample of its character."""
+        shown = _plain_name(name) or "the sheet photo"
+        suffix = _image_suffix(data, shown)
+        with self.lock, tempfile.TemporaryDirectory(dir=self.folder) as scratch:
+            photo = Path(scratch) / f"sheet{suffix}"
+            photo.write_bytes(data)
+            cut = Path(scratch) / "boxes"
+            paths = _said_of(lambda: extract_boxes([photo], self.chosen_charset, cut, progress=progress), photo, shown)
+            chars = []
+            for path in paths:
+                char = char_from_label(path.stem)
+                self._remove_files(char)
+                path.replace(self.samples_dir / path.name)
+                self._name(char, f"{shown}, box {char}")
+                chars.append(char)
+        return chars
+
+    def remove(self, char: str) -> None:
+        with self.lock:
+            self._remove_files(char)
+            names = self._names()
+            names.pop(char, None)
+            self._write_names(names)
+
+    def set_charset(self, name: str) -> None:
+        get_charset(name)  # an unknown charset is one sentence
+        self.charset = name
+
+    @property
+    def chosen_charset(self) -> Charset:
+        return get_charset(self.charset)
+
+    # -- reading ----------------------------------------------------------------
+
+    def files(self) -> dict[str, Path]:
+        """Each sample's character and file, in Unicode order."""
+        found = {char_from_label(path.stem): path for path in self.samples_dir.iterdir() if path.suffix in SUFFIX_OF_FORMAT.values()}
+        return {char: found[char] for char in sorted(found, key=ord) if char}
+
+    def listing(self, reader_of: Callable[[Any], Any]) -> dict[str, Any]:
+        """Every sample as the build will see it, whether it reads as another character, and the notes on the set.
+
+        ``reader_of(script)`` gives the content classifier of a script (loaded once, by the server).
+        """
+        with self.lock:
+            files = self.files()
+            names = self._names()
+            charset = self.chosen_charset
+            fitting = {char: path for char, path in files.items() if char in charset}
+            entries = {
+                char: {"char": char, "code": f"U+{ord(char):04X}", "name": names.get(char, path.name), "picture": None, "doubt": None, "problem": None}
+                for char, path in files.items()
+            }
+            for char in files.keys() - fitting.keys():
+                entries[char]["problem"] = f"{describe(char)} is not in the {charset.name} charset; remove it or choose another charset."
+            notes = Notes()
+            if fitting:
+                self._place(fitting, charset, entries, reader_of(charset.script))
+                try:
+                    check_coverage(tuple(fitting), Path("your samples"), charset, notes)
+                except GlyphgenError as exc:  # too few to build yet: a note while the writer is still writing
+                    notes.note(str(exc))
+            else:
+                notes.note(f"no samples yet: give at least {MIN_SAMPLES}, ideally these {len(charset.script.recommended_samples)}.")
+        return {
+            "charset": charset.name,
+            "recommended": charset.script.recommended_samples,
+            "samples": list(entries.values()),
+            "notes": [note.replace("your samples: ", "") for note in notes.said],
+        }
+
+    def _place(self, files: dict[str, Path], charset: Charset, entries: dict[str, dict], reader) -> None:
+        """The picture of each sample placed as the build places it, and the character it plainly reads as instead, if any."""
+        reductions = reductions_for(files.values())
+        inks = {char: (path, self._ink(path, reductions[path])) for char, path in files.items()}
+        placed = place_inks(inks, charset.script.reference_font(), Canvas(SHOWN_SIZE))
+        for char, glyph in placed.on_canvas(Canvas(SHOWN_SIZE)).items():
+            entries[char]["picture"] = _png_data_uri(glyph)
+        read = placed.on_canvas(reader.canvas)
+        chars = list(read)
+        for char, other in zip(chars, reader.doubts(np.stack([read[c] for c in chars]), chars)):
+            if other:
+                entries[char]["doubt"] = other
+
+    def _ink(self, path: Path, reduction: float) -> np.ndarray:
+        key = (path.name, path.stat().st_mtime_ns, reduction)
+        if key not in self._inks:
+            self._inks[key] = load_ink(path, reduction)
+        return self._inks[key]
+
+    def check_buildable(self) -> None:
+        """The build's own check of the folder (names, charset), said of the page's samples."""
+        _said_of(lambda: find_sample_files(self.samples_dir, self.chosen_charset), self.samples_dir, "your samples")
+
+    def copy_samples(self, into: Path) -> Path:
+        """The samples as they are now, copied to ``into/samples`` (a queued build is not changed by later edits)."""
+        with self.lock:
+            return Path(shutil.copytree(self.samples_dir, into / "samples"))
+
+    def zipped(self) -> bytes:
+        """Every sample in a zip: ``samples/``, named as ``glyphgen build --samples`` reads them, and beside it what each was called."""
+        buffer = io.BytesIO()
+        with self.lock, zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+            names, files = self._names(), self.files()
+            for path in files.values():
+                archive.write(path, f"samples/{path.name}")
+            archive.writestr("original-names.txt", "".join(f"samples/{path.name}\t{names.get(char, path.name)}\n" for char, path in files.items()))
+        return buffer.getvalue()
+
+    # -- the names users gave -------------------------------------------------
+
+    def _names(self) -> dict[str, str]:
+        path = self.folder / NAMES_FILE
+        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+    def _write_names(self, names: dict[str, str]) -> None:
+        (self.folder / NAMES_FILE).write_text(json.dumps(names, ensure_ascii=False), encoding="utf-8")
+
+    def _name(self, char: str, name: str) -> None:
+        names = self._names()
+        names[char] = _plain_name(name)
+        self._write_names(names)
+
+    def _remove_files(self, char: str) -> None:
+        for path in self.samples_dir.glob(f"uni{ord(char):04X}.*"):
+            path.unlink()
+
+
+def _plain_name(name: str) -> str:
+    """A file name as a browser sent it, for saying only: its last part, NFC, without control characters."""
+    last = name.replace("\\", "/").rsplit("/", 1)[-1]
+    return "".join(c for c in unicodedata.normalize("NFC", last) if c.isprintable())[:120]
+
+
+def _image_suffix(data: bytes, shown: str) -> str:
+    """The suffix of the image format ``data`` is in, read from its bytes; anything else is one sentence."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            format = image.format
+    except (UnidentifiedImageError, OSError, ValueError):
+        format = None
+    if format not in SUFFIX_OF_FORMAT:
+        raise GlyphgenError(f"{shown}: not an image glyphgen reads (PNG, JPEG, BMP or TIFF).")
+    return SUFFIX_OF_FORMAT[format]
+
+
+def _said_of(work: Callable[[], Any], path: Path, shown: str) -> Any:
+    """``work()``, its error sentence naming ``shown`` where it named the server's own ``path``."""
+    try:
+        return work()
+    except GlyphgenError as exc:
+        raise type(exc)(str(exc).replace(str(path), shown)) from None
+
+
+def _png_data_uri(glyph: np.ndarray) -> str:
+    """Ink dark on paper, as the writer drew it."""
+    grey = np.clip(255 - glyph * 255, 0, 255).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(grey).save(buffer, "PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
