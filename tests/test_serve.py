@@ -85,6 +85,47 @@ def test_samples_given_by_file_name_or_by_character_are_shown_placed_and_zipped(
     assert "c" not in {s["char"] for s in served.call("GET", f"/api/w/{workspace}").json["samples"]}
 
 
+def test_a_drawing_is_kept_at_the_pixel_size_of_the_other_samples(served, demo_folder):
+    """The set is placed with one scale, so a drawing from the pad (its em in pad pixels) is stored at the photos' size:
+    the demo's n, drawn at a third of its size on the pad and given as a u, lands as tall as the n."""
+    from glyphgen.canvas import Canvas
+    from glyphgen.charset import get_charset
+    from glyphgen.samples import load_samples
+    from glyphgen.scripts import LATIN
+
+    charset, canvas = get_charset("latin-core"), Canvas(128)
+    demo = load_samples(demo_folder, charset, LATIN.reference_font(), canvas)
+    px_per_em = canvas.units_per_em / demo.scale
+    n = Image.open(demo_folder / "uni006E.png")
+    small = io.BytesIO()
+    n.resize((n.width // 3, n.height // 3), Image.Resampling.LANCZOS).save(small, "PNG")
+
+    workspace = new_workspace(served)
+    assert give(served, workspace, small.getvalue(), char="u", em=px_per_em / 3).status == 201  # drawn first: fitted later
+    for path in demo_folder.iterdir():
+        give(served, workspace, path.read_bytes(), name=path.name)
+    placed = load_samples(served.root / "workspaces" / workspace / "samples", charset, LATIN.reference_font(), canvas)
+    heights = {char: placed.samples[char].ink.shape[0] * placed.samples[char].units_per_px for char in "nu"}
+    assert heights["u"] == pytest.approx(heights["n"], rel=0.05), heights
+    shown = {s["char"]: s for s in served.call("GET", f"/api/w/{workspace}").json["samples"]}
+    assert shown["u"]["name"] == "your drawing of 'u'" and shown["u"]["doubt"] in (None, "n")
+
+
+def test_a_korean_sample_named_by_its_syllable_decomposed_is_taken(served):
+    """A phone or a Mac may send 한.png as the jamo ᄒ ᅡ ᆫ: the name is read composed, as the command line reads it."""
+    import unicodedata
+
+    from glyphgen.resources import demo_samples
+
+    workspace = new_workspace(served, "korean")
+    path = next(demo_samples("korean").iterdir())
+    syllable = chr(int(path.stem[3:], 16))
+    answer = give(served, workspace, path.read_bytes(), name=unicodedata.normalize("NFD", f"{syllable}.png"))
+    assert answer.status == 201 and answer.json == {"char": syllable}
+    (sample,) = served.call("GET", f"/api/w/{workspace}").json["samples"]
+    assert sample["char"] == syllable and sample["name"] == f"{syllable}.png" and sample["picture"]
+
+
 def test_a_sample_labelled_as_another_character_is_flagged(served):
     workspace = new_workspace(served)
     for char in "HOnoaesbdp":
@@ -133,7 +174,7 @@ def test_a_path_in_a_file_name_never_becomes_a_path(served, name):
     assert answer.status == 201 and answer.json == {"char": "A"}
     (sample,) = served.call("GET", f"/api/w/{workspace}").json["samples"]
     assert sample["name"] == "A.png"
-    assert files_under(served.root.parent) - before <= {"uni0041.png", "names.json"}
+    assert files_under(served.root.parent) - before <= {"uni0041.png", "samples.json"}
     assert (served.root / "workspaces" / workspace / "samples" / "uni0041.png").is_file()
 
 
@@ -203,7 +244,7 @@ def test_a_build_streams_progress_then_serves_fonts_that_pass_the_sanitizer(serv
         assert sanitize(path) == [], kind
     preview = served.call("GET", f"/api/jobs/{job['id']}/files/preview")
     assert Image.open(io.BytesIO(preview.body)).size[0] > 500
-    assert served.call("GET", f"/api/jobs/{job['id']}/files/..%2F..%2Fnames.json").status == 404
+    assert served.call("GET", f"/api/jobs/{job['id']}/files/..%2F..%2Fsamples.json").status == 404
 
 
 def test_a_comparison_of_models_on_the_writers_own_samples_is_reported(served, demo_folder):

@@ -12,8 +12,10 @@ from __future__ import annotations
 import errno
 import ipaddress
 import socket
+import tempfile
 import threading
 import webbrowser
+from pathlib import Path
 
 from glyphgen.errors import GlyphgenError
 
@@ -55,15 +57,15 @@ def serve(host: str = "127.0.0.1", port: int = DEFAULT_PORT, *, open_browser: bo
     sock = bind(host, port)
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     url = f"http://{'[' + shown_host + ']' if ':' in shown_host else shown_host}:{sock.getsockname()[1]}/"
-    app = create_app(shared=shared, keep_hours=keep_hours)
     say(f"glyphgen serve: {url}  (Ctrl-C to stop; samples and fonts are kept {keep_hours:g} hours while it runs, then deleted)")
     if shared:
         say(
             f"warning: listening on {host}, not only on this computer: anyone who can reach it on your network can use the page, "
             "see the samples given there and download the fonts."
         )
-    config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=2, lifespan="on")
-    server = uvicorn.Server(config)
-    if open_browser:
-        threading.Timer(0.5, webbrowser.open, args=(url,)).start()
-    server.run(sockets=[sock])
+    with tempfile.TemporaryDirectory(prefix="glyphgen-serve-") as root:  # every sample and font of the session, gone when it ends
+        app = create_app(Path(root), shared=shared, keep_hours=keep_hours)
+        config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=2, lifespan="on")
+        if open_browser:
+            threading.Timer(0.5, webbrowser.open, args=(url,)).start()
+        uvicorn.Server(config).run(sockets=[sock])

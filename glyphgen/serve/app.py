@@ -5,7 +5,8 @@
     POST /api/workspaces                a new sample set for this browser
     GET  /api/w/{id}                    its samples, as the build will see them, and its jobs
     PUT  /api/w/{id}/charset            choose the charset
-    POST /api/w/{id}/samples            an image (body) for ?char= or the character its ?name= names
+    POST /api/w/{id}/samples            an image (body) for ?char= or the character its ?name= names;
+                                        ?em= the pixels per em of a drawing from the page's pad
     DELETE /api/w/{id}/samples/{code}   remove one
     POST /api/w/{id}/sheet              a photo of a filled template sheet (body)
     GET  /api/w/{id}/samples.zip        every sample, named as `glyphgen build --samples` reads them
@@ -29,6 +30,7 @@ import asyncio
 import contextlib
 import functools
 import json
+import math
 import secrets
 import shutil
 import sys
@@ -197,7 +199,8 @@ async def add_sample(request: Request) -> Response:
     data = await _body(request, server.max_upload_bytes)
     char = request.query_params.get("char") or None
     name = request.query_params.get("name") or None
-    added = await asyncio.to_thread(workspace.add_sample, data, char=char, name=name)
+    em = _number(request.query_params.get("em"), "em")
+    added = await asyncio.to_thread(workspace.add_sample, data, char=char, name=name, em=em)
     return JSONResponse({"char": added}, status_code=201)
 
 
@@ -371,6 +374,18 @@ def _whole(value: Any, name: str, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).strip().isdigit() or not low <= int(value) <= high:
         raise GlyphgenError(f"{name} {value!r}: give a whole number from {low} to {high}.")
     return int(value)
+
+
+def _number(value: str | None, name: str) -> float | None:
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        number = float("nan")
+    if not math.isfinite(number):
+        raise GlyphgenError(f"{name} {value!r}: give a number.")
+    return number
 
 
 def _attachment(name: str) -> dict[str, str]:

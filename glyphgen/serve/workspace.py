@@ -19,6 +19,7 @@ import base64
 import io
 import json
 import shutil
+import statistics
 import tempfile
 import threading
 import time
@@ -52,7 +53,7 @@ from glyphgen.samples import (
 # The formats a sample is read in (glyphgen.samples reads these), by what PIL names them, and the suffix each is stored with.
 SUFFIX_OF_FORMAT = {"PNG": ".png", "JPEG": ".jpg", "MPO": ".jpg", "BMP": ".bmp", "TIFF": ".tif"}
 SHOWN_SIZE = 96  # pixels of the picture of each placed sample
-NAMES_FILE = "names.json"
+RECORDS_FILE = "samples.json"
 
 
 class Unnamed(GlyphgenError):
@@ -80,18 +81,31 @@ class Workspace:
 
     def __post_init__(self) -> None:
         self.samples_dir.mkdir(parents=True, exist_ok=True)
+        self.drawings_dir.mkdir(parents=True, exist_ok=True)
 
     @property
     def samples_dir(self) -> Path:
+        """The samples as the build reads them."""
         return self.folder / "samples"
+
+    @property
+    def drawings_dir(self) -> Path:
+        """The pad's drawings as drawn; ``samples_dir`` holds them fitted to the set's pixel size."""
+        return self.folder / "drawings"
 
     def touch(self) -> None:
         self.touched = time.time()
 
     # -- adding and removing ---------------------------------------------------
 
-    def add_sample(self, data: bytes, *, char: str | None = None, name: str | None = None) -> str:
-        """Keep an image as the sample of ``char``, or of the character its file ``name`` names; returns the character."""
+    def add_sample(self, data: bytes, *, char: str | None = None, name: str | None = None, em: float | None = None) -> str:
+        """Keep an image as the sample of ``char``, or of the character its file ``name`` names; returns the character.
+
+        ``em``: the image is a drawing from the page's pad, whose em is that many
+        pixels. The set is placed with one scale, which assumes one pixel size for
+        all its images, so a drawing is kept at the pixel size of the set's other
+        samples (see :meth:`_fit_drawings`).
+        """
         shown = _plain_name(name) if name else (f"your drawing of {char!r}" if char else "the upload")
         suffix = _image_suffix(data, shown)
         char = unicodedata.normalize("NFC", char) if char else None
@@ -102,6 +116,8 @@ class Workspace:
                 raise Unnamed(f"{shown}: the file name names no character; say which character it shows.")
         if len(char) != 1:
             raise GlyphgenError(f"{shown}: {char!r} is not one character.")
+        if em is not None and not 8 <= em <= 10_000:
+            raise GlyphgenError(f"{shown}: em {em:g}: the drawing's em must be 8 to 10000 pixels.")
         charset = self.chosen_charset
         check_sample_char(char, charset, shown)
         reference = charset.script.reference_font()
@@ -111,8 +127,12 @@ class Workspace:
             trial.write_bytes(data)
             _said_of(lambda: load_ink(trial), trial, shown)  # readable, not too large, not blank
             self._remove_files(char)
-            trial.replace(self.samples_dir / trial.name)
-            self._name(char, name or shown)
+            if em is None:
+                trial.replace(self.samples_dir / trial.name)
+            else:
+                trial.replace(self.drawings_dir / trial.name)
+            self._record(char, name or shown, em)
+            self._fit_drawings()
         return char
 
     def add_sheet(self, data: bytes, name: str, progress: Progress = Progress()) -> list[str]:
@@ -129,16 +149,47 @@ class Workspace:
                 char = char_from_label(path.stem)
                 self._remove_files(char)
                 path.replace(self.samples_dir / path.name)
-                self._name(char, f"{shown}, box {char}")
+                self._record(char, f"{shown}, box {char}")
                 chars.append(char)
+            self._fit_drawings()
         return chars
 
     def remove(self, char: str) -> None:
         with self.lock:
             self._remove_files(char)
-            names = self._names()
-            names.pop(char, None)
-            self._write_names(names)
+            records = self._records()
+            records.pop(char, None)
+            self._write_records(records)
+            self._fit_drawings()
+
+    def _fit_drawings(self) -> None:
+        """Store each drawing at the pixel size of the set's other samples: one em as many pixels as theirs.
+
+        Their pixels per em come from placing them (the set's scale, in font units
+        per pixel as read, times how much reading shrinks them). A set of drawings
+        alone keeps the pad's size: their ems already agree.
+        """
+        drawn = {char: em for char, (_, em) in self._records().items() if em is not None and (self.drawings_dir / f"uni{ord(char):04X}.png").exists()}
+        if not drawn:
+            return
+        charset = self.chosen_charset
+        others = {char: path for char, path in self.files().items() if char not in drawn and char in charset}
+        px_per_em = None
+        if others:
+            reductions = reductions_for(others.values())
+            inks = {char: (path, self._ink(path, reductions[path])) for char, path in others.items()}
+            canvas = Canvas(SHOWN_SIZE)
+            scale = place_inks(inks, charset.script.reference_font(), canvas).scale
+            px_per_em = canvas.units_per_em / scale * statistics.median(reductions.values())
+        for char, em in drawn.items():
+            name = f"uni{ord(char):04X}.png"
+            with Image.open(self.drawings_dir / name) as drawing:
+                factor = px_per_em / em if px_per_em else 1.0
+                size = (max(1, round(drawing.width * factor)), max(1, round(drawing.height * factor)))
+                fitted = drawing.resize(size, Image.Resampling.LANCZOS) if size != drawing.size else drawing.copy()
+            scratch = self.samples_dir / f".{name}.tmp"
+            fitted.save(scratch, "PNG")
+            scratch.replace(self.samples_dir / name)
 
     def set_charset(self, name: str) -> None:
         get_charset(name)  # an unknown charset is one sentence
@@ -225,23 +276,28 @@ class Workspace:
             archive.writestr("original-names.txt", "".join(f"samples/{path.name}\t{names.get(char, path.name)}\n" for char, path in files.items()))
         return buffer.getvalue()
 
-    # -- the names users gave -------------------------------------------------
+    # -- what each sample was called, and the drawings' ems -------------------------------
+
+    def _records(self) -> dict[str, tuple[str, float | None]]:
+        """char -> (the name the user gave, the drawing's pixels per em, or None for an image)."""
+        path = self.folder / RECORDS_FILE
+        return {char: (name, em) for char, (name, em) in json.loads(path.read_text(encoding="utf-8")).items()} if path.exists() else {}
 
     def _names(self) -> dict[str, str]:
-        path = self.folder / NAMES_FILE
-        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        return {char: name for char, (name, _) in self._records().items()}
 
-    def _write_names(self, names: dict[str, str]) -> None:
-        (self.folder / NAMES_FILE).write_text(json.dumps(names, ensure_ascii=False), encoding="utf-8")
+    def _write_records(self, records: dict[str, tuple[str, float | None]]) -> None:
+        (self.folder / RECORDS_FILE).write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
 
-    def _name(self, char: str, name: str) -> None:
-        names = self._names()
-        names[char] = _plain_name(name)
-        self._write_names(names)
+    def _record(self, char: str, name: str, em: float | None = None) -> None:
+        records = self._records()
+        records[char] = (_plain_name(name), em)
+        self._write_records(records)
 
     def _remove_files(self, char: str) -> None:
-        for path in self.samples_dir.glob(f"uni{ord(char):04X}.*"):
-            path.unlink()
+        for folder in (self.samples_dir, self.drawings_dir):
+            for path in folder.glob(f"uni{ord(char):04X}.*"):
+                path.unlink()
 
 
 def _plain_name(name: str) -> str:

@@ -115,10 +115,11 @@ const family = () => $("#family").value.trim() || "My Hand";
 
 // -- giving samples: files, a sheet, a drawing --------------------------------------
 
-async function sendSample(blob, { name, char }) {
+async function sendSample(blob, { name, char, em }) {
   const query = new URLSearchParams();
   if (name) query.set("name", name);
   if (char) query.set("char", char);
+  if (em) query.set("em", em);
   return api("POST", `/api/w/${state.workspace.id}/samples?${query}`, blob);
 }
 
@@ -255,7 +256,7 @@ async function saveDrawing() {
   drawPad(false); // the ink alone, on transparent paper (read as white)
   const blob = await new Promise((resolve) => $("#pad").toBlob(resolve, "image/png"));
   drawPad();
-  await sendSample(blob, { char });
+  await sendSample(blob, { char, em: guides().em });
   pad.strokes = [];
   drawPad();
   $("#draw-char").value = "";
@@ -361,6 +362,21 @@ function showReport(job) {
 
 // -- the font: type tester, glyphs, downloads ---------------------------------------
 
+// The tester's first text: the pangrams the font sets whole (until the writer types their own).
+const PANGRAMS = [
+  "The quick brown fox jumps over the lazy dog.",
+  "Zwölf Boxkämpfer jagen Viktor quer über den Sylter Deich.",
+  "Pchnąć w tę łódź jeża lub ośm skrzyń fig.",
+  "Příliš žluťoučký kůň úpěl ďábelské ódy.",
+  "다람쥐 헌 쳇바퀴에 타고파.",
+  "0123456789 & ?!",
+];
+
+function specimen(chars) {
+  const covered = new Set([...chars, " "]);
+  return PANGRAMS.filter((line) => [...line].every((char) => covered.has(char))).join(" ") || chars.slice(0, 60);
+}
+
 async function showFont(job) {
   const name = `glyphgen-${job.id}`; // a family name of the page's own: two builds of one name never mix
   if (!state.fonts.has(job.id)) {
@@ -374,6 +390,7 @@ async function showFont(job) {
   $("#glyphs").style.fontFamily = stack;
   const samples = new Set(job.result.samples);
   $("#glyphs").replaceChildren(...[...job.result.chars].map((char) => element("span", { class: samples.has(char) ? "sample" : "", title: `U+${char.codePointAt(0).toString(16).toUpperCase().padStart(4, "0")}` }, char)));
+  if (!state.edited) $("#tester").textContent = specimen(job.result.chars);
   $("#result-summary").textContent = job.result.summary;
   for (const kind of ["ttf", "otf", "woff2", "preview"]) {
     $(`#get-${kind}`).href = `/api/jobs/${job.id}/files/${kind}`;
@@ -415,6 +432,7 @@ async function start() {
     $("#size-shown").textContent = `${$("#size").value} px`;
   });
   $("#tester").style.fontSize = `${$("#size").value}px`;
+  $("#tester").addEventListener("input", () => { state.edited = true; });
   $("#family").addEventListener("input", () => showSamples(state.workspace));
   document.body.dataset.ready = "yes";
 }
