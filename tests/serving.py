@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -13,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from glyphgen.serve import bind
+from glyphgen.serve import serving_in_thread
 
 
 @dataclass
@@ -56,19 +55,5 @@ class Served:
 @contextmanager
 def running_server(root: Path, **options) -> Iterator[Served]:
     """``create_app(root, **options)`` served by uvicorn on a free loopback port until the block ends."""
-    import uvicorn
-
-    from glyphgen.serve.app import create_app
-
-    sock = bind("127.0.0.1", 0)
-    server = uvicorn.Server(uvicorn.Config(create_app(root, **options), log_level="warning", access_log=False, timeout_graceful_shutdown=1))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    try:
-        yield Served(f"http://127.0.0.1:{sock.getsockname()[1]}", Path(root))
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with serving_in_thread(root, **options) as url:
+        yield Served(url, Path(root))

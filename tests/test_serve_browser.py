@@ -97,8 +97,12 @@ def test_a_writer_uploads_draws_builds_types_and_downloads(page, demo_folder, tm
     assert "31 glyphs from your samples" in page.inner_text("#result-summary")
     page.screenshot(path=str(tmp_path / "page.png"), full_page=True)
     if SCREENSHOTS:
-        page.locator("#give").screenshot(path=Path(SCREENSHOTS) / "serve-samples.png")
-        page.locator("#result").screenshot(path=Path(SCREENSHOTS) / "serve-font.png")
+        page.evaluate("() => { document.querySelector('#preview').hidden = true; }")  # the README shows the preview on its own
+        for section, name in (("#give", "serve-samples.png"), ("#result", "serve-font.png")):
+            path = Path(SCREENSHOTS) / name
+            page.locator(section).screenshot(path=path)
+            Image.open(path).convert("RGB").quantize(64).save(path, optimize=True)
+        page.evaluate("() => { document.querySelector('#preview').hidden = false; }")
 
     # Downloads, named after the family, each a valid font.
     saved = {}

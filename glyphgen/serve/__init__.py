@@ -14,7 +14,10 @@ import ipaddress
 import socket
 import tempfile
 import threading
+import time
 import webbrowser
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from glyphgen.errors import GlyphgenError
@@ -69,3 +72,27 @@ def serve(host: str = "127.0.0.1", port: int = DEFAULT_PORT, *, open_browser: bo
         if open_browser:
             threading.Timer(0.5, webbrowser.open, args=(url,)).start()
         uvicorn.Server(config).run(sockets=[sock])
+
+
+@contextmanager
+def serving_in_thread(root: Path, **options) -> Iterator[str]:
+    """The app (``create_app(root, **options)``) served on a free loopback port in a thread until the block ends: its URL.
+
+    For tests and benchmarks, which drive the real server over HTTP.
+    """
+    import uvicorn
+
+    from .app import create_app
+
+    sock = bind("127.0.0.1", 0)
+    server = uvicorn.Server(uvicorn.Config(create_app(root, **options), log_level="warning", access_log=False, timeout_graceful_shutdown=1))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not server.started and thread.is_alive():
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()

@@ -78,6 +78,7 @@ class Workspace:
     touched: float = field(default_factory=time.time)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _inks: dict[tuple[str, int, float], np.ndarray] = field(default_factory=dict, repr=False)  # (file, mtime, reduction) -> ink
+    _listed: tuple[tuple, dict[str, Any]] | None = field(default=None, repr=False)  # the last listing, and the state of the files it shows
 
     def __post_init__(self) -> None:
         self.samples_dir.mkdir(parents=True, exist_ok=True)
@@ -213,24 +214,31 @@ class Workspace:
         """
         with self.lock:
             files = self.files()
-            names = self._names()
-            charset = self.chosen_charset
-            fitting = {char: path for char, path in files.items() if char in charset}
-            entries = {
-                char: {"char": char, "code": f"U+{ord(char):04X}", "name": names.get(char, path.name), "picture": None, "doubt": None, "problem": None}
-                for char, path in files.items()
-            }
-            for char in files.keys() - fitting.keys():
-                entries[char]["problem"] = f"{describe(char)} is not in the {charset.name} charset; remove it or choose another charset."
-            notes = Notes()
-            if fitting:
-                self._place(fitting, charset, entries, reader_of(charset.script))
-                try:
-                    check_coverage(tuple(fitting), Path("your samples"), charset, notes)
-                except GlyphgenError as exc:  # too few to build yet: a note while the writer is still writing
-                    notes.note(str(exc))
-            else:
-                notes.note(f"no samples yet: give at least {MIN_SAMPLES}, ideally these {len(charset.script.recommended_samples)}.")
+            records = self.folder / RECORDS_FILE
+            key = (self.charset, tuple((path.name, path.stat().st_mtime_ns) for path in files.values()), records.exists() and records.stat().st_mtime_ns)
+            if self._listed is None or self._listed[0] != key:
+                self._listed = key, self._listing(files, reader_of)
+            return self._listed[1]
+
+    def _listing(self, files: dict[str, Path], reader_of: Callable[[Any], Any]) -> dict[str, Any]:
+        names = self._names()
+        charset = self.chosen_charset
+        fitting = {char: path for char, path in files.items() if char in charset}
+        entries = {
+            char: {"char": char, "code": f"U+{ord(char):04X}", "name": names.get(char, path.name), "picture": None, "doubt": None, "problem": None}
+            for char, path in files.items()
+        }
+        for char in files.keys() - fitting.keys():
+            entries[char]["problem"] = f"{describe(char)} is not in the {charset.name} charset; remove it or choose another charset."
+        notes = Notes()
+        if fitting:
+            self._place(fitting, charset, entries, reader_of(charset.script))
+            try:
+                check_coverage(tuple(fitting), Path("your samples"), charset, notes)
+            except GlyphgenError as exc:  # too few to build yet: a note while the writer is still writing
+                notes.note(str(exc))
+        else:
+            notes.note(f"no samples yet: give at least {MIN_SAMPLES}, ideally these {len(charset.script.recommended_samples)}.")
         return {
             "charset": charset.name,
             "recommended": charset.script.recommended_samples,

@@ -89,7 +89,9 @@ function showSamples(workspace) {
   $("#samples").replaceChildren(...cards);
   $("#sample-notes").replaceChildren(...workspace.notes.map((note) => element("li", {}, note)));
   const todo = [...workspace.recommended].filter((char) => !given.has(char));
-  $("#todo").replaceChildren(...todo.map((char) => element("button", { type: "button", onclick: () => chooseToDraw(char) }, char)));
+  $("#todo").replaceChildren(...(todo.length
+    ? todo.map((char) => element("button", { type: "button", onclick: () => chooseToDraw(char) }, char))
+    : ["nothing: every recommended character is here. Any other you give is yours rather than the model's."]));
   if (!$("#draw-char").value || given.has($("#draw-char").value)) $("#draw-char").value = todo[0] || "";
   $("#zip").href = `/api/w/${workspace.id}/samples.zip?family=${encodeURIComponent(family())}`;
   $("#zip").hidden = !workspace.samples.length;
@@ -187,14 +189,18 @@ function drawPad(withGuides = true) {
     const { rowOf, script } = guides();
     context.strokeStyle = "#c9d6e3";
     context.lineWidth = 1;
+    context.fillStyle = "#9db3c8";
+    context.font = "11px sans-serif";
     for (const [name, y] of Object.entries(script.lines)) {
       context.setLineDash(name === "baseline" ? [] : [6, 5]);
       context.beginPath();
       context.moveTo(0, rowOf(y));
       context.lineTo(canvas.width, rowOf(y));
       context.stroke();
+      context.fillText(name, 4, rowOf(y) - 3);
     }
     context.setLineDash([]);
+    context.fillStyle = "black";
   }
   context.strokeStyle = "black";
   context.lineCap = "round";
