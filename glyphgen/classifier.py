@@ -211,25 +211,30 @@ class CharReader:
     def doubts(self, glyphs: np.ndarray, chars: Sequence[str], sure: float = DOUBT_SURE, unlikely: float = DOUBT_UNLIKELY) -> list[str | None]:
         """Per glyph ``(N, S, S)`` labelled ``chars``: the character it plainly reads as instead, or None.
 
-        A sample is doubted only when the reader is sure of another character (at
-        least ``sure``) and finds the label unlikely (at most ``unlikely``): an
-        unusual hand is a reason for the reader to be unsure, not for the writer
-        to be told they wrote the wrong letter. A character no reader knows is
-        never doubted.
+        A sample is doubted only when the reader is sure of another letter (at
+        least ``sure``, in either case: a hand's ``k`` may read as ``k`` or ``K``,
+        and is no ``x`` either way) and finds the label unlikely (at most
+        ``unlikely``): an unusual hand is a reason for the reader to be unsure, not
+        for the writer to be told they wrote the wrong letter. A character no
+        reader knows is never doubted.
         """
         chars = list(chars)
         result: list[str | None] = [None] * len(chars)
         own = [i for i, c in enumerate(chars) if c in self._labels]
         if own:
             heads = self.log_probabilities(np.asarray(glyphs)[own])
-            labels = np.array([self._labels[chars[i]] for i in own], dtype=np.int64).reshape(len(own), len(heads))
-            rows = np.arange(len(own))
-            labelled = sum(head[rows, labels[:, h]] for h, head in enumerate(heads))  # parts are read independently
-            best = sum(head.max(1) for head in heads)
+
+            def log_p(row: int, char: str) -> float:  # parts are read independently
+                return float(sum(head[row, part] for head, part in zip(heads, self._labels[char])))
+
             read = np.stack([head.argmax(1) for head in heads], 1)
             for k, i in enumerate(own):
                 other = self._named.get(tuple(read[k].tolist()), "")
-                if other and other != chars[i] and best[k] >= math.log(sure) and labelled[k] <= math.log(unlikely):
+                if not other or other == chars[i] or log_p(k, chars[i]) > math.log(unlikely):
+                    continue
+                twin = other.swapcase()
+                sureness = math.exp(log_p(k, other)) + (math.exp(log_p(k, twin)) if twin != other and twin != chars[i] and twin in self._labels else 0.0)
+                if sureness >= sure:
                     result[i] = other
         lent = [i for i, c in enumerate(chars) if c not in self._labels and not self.script.owns(c)]
         if lent and self.borrowed is not None:

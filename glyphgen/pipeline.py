@@ -134,6 +134,7 @@ def build_font(options: BuildOptions, progress: Progress = Progress()) -> BuildR
     with clock("ingest"):
         folder = Path(options.samples) if options.samples is not None else None
         samples, task = prepare_task(folder, charset, reference, canvas, progress, options.scans)
+        note_doubts(samples, charset, progress)
 
     # The model draws what the writer did not write, less what the font builder makes from other glyphs.
     targets = tuple(c for c in plan_glyphs(charset, task.style).drawn if c not in task.style)
@@ -172,6 +173,19 @@ def build_font(options: BuildOptions, progress: Progress = Progress()) -> BuildR
         validation=reports,
         points_per_glyph=float(np.mean(points)) if points else 0.0,
     )
+
+
+def note_doubts(samples: SampleSet, charset: Charset, progress: Progress) -> None:
+    """A note for each sample the content classifier plainly reads as another character: a mislabelled file is the
+    writer's to fix, and the model would learn the wrong shape for it (glyphgen.classifier.CharReader.doubts)."""
+    from .classifier import CharReader
+
+    reader = CharReader(script=charset.script)
+    placed = samples.on_canvas(reader.canvas)
+    chars = list(placed)
+    for char, other in zip(chars, reader.doubts(np.stack([placed[c] for c in chars]), chars)):
+        if other:
+            progress.note(f"{samples.samples[char].path}: this {char!r} looks like {other!r} to the content classifier; is it the right character?")
 
 
 def _common_canvas(backends: Mapping[str, Backend], name: str) -> Canvas:

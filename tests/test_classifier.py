@@ -52,3 +52,25 @@ def test_training_reads_every_glyph_from_the_shards_and_saves_its_canvas(tiny_co
     overall, per_char, _ = validation_accuracy(reader, tiny_corpus)
     assert 0 <= overall <= 1 and not math.isnan(overall) and len(per_char) > 80
     assert np.isfinite(list(per_char.values())).all()
+
+
+def test_a_build_notes_a_sample_that_plainly_shows_another_character(tmp_path, demo_folder, reference):
+    """A k saved as x: the writer is told, naming the file; the rest of the demo hand raises no doubt."""
+    from glyphgen.charset import get_charset
+    from glyphgen.pipeline import note_doubts
+    from glyphgen.samples import load_samples
+
+    folder = tmp_path / "samples"
+    shutil.copytree(demo_folder, folder)
+    (folder / "uni006B.png").rename(folder / "uni0078.png")
+
+    class Notes:
+        said: list[str] = []
+
+        def note(self, message: str) -> None:
+            self.said.append(message)
+
+    charset = get_charset("latin-core")
+    notes = Notes()
+    note_doubts(load_samples(folder, charset, reference, Canvas(128)), charset, notes)
+    assert notes.said == [f"{folder / 'uni0078.png'}: this 'x' looks like 'k' to the content classifier; is it the right character?"]

