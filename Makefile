@@ -1,6 +1,8 @@
 # Quick start on a fresh machine (Python 3.11+ with pip and venv):
 #   make demo   -- installs glyphgen into .venv, then builds the bundled demo font
-#   make test   -- installs glyphgen, pytest and ruff into .venv, then lints and runs the tests
+#   make serve  -- installs glyphgen into .venv, then opens the page (glyphgen serve) in a browser
+#   make test   -- installs glyphgen, pytest and ruff into .venv (and Debian's Chromium for the page's
+#                  browser tests, where apt-get can), then lints and runs the tests
 
 PYTHON ?= python3
 # torch is installed first at a fixed CPU build so `make` stays fast and small;
@@ -60,6 +62,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/classifier_accuracy.py
 	$(BIN)/python benchmarks/compare_corpus.py
 	$(BIN)/python benchmarks/sheet_reading.py
+	$(BIN)/python benchmarks/sample_doubts.py
+	$(BIN)/python benchmarks/serve.py
 	$(BIN)/python -m pip install --quiet -e '.[bench]' && $(BIN)/python benchmarks/spacing.py
 
 # Google Fonts' checks (the universal profile, network checks skipped) on the demo fonts, one format
