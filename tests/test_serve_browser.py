@@ -207,6 +207,37 @@ def test_a_file_named_for_no_character_is_asked_about_and_a_bad_one_is_said(page
     assert page.locator("#unnamed li").count() == 0
 
 
+def test_a_pens_pressure_widens_the_stroke(page):
+    """Pointer events from a pen: a light stroke and a hard one, the hard one at least twice as thick on the pad."""
+    thickness = page.evaluate(
+        """() => {
+          const pad = document.querySelector('#pad');
+          const box = pad.getBoundingClientRect();
+          const send = (type, x, y, pressure) => pad.dispatchEvent(new PointerEvent(type, {
+            pointerId: 7, pointerType: 'pen', isPrimary: true, bubbles: true, pressure,
+            clientX: box.left + x * box.width, clientY: box.top + y * box.height, buttons: type === 'pointerup' ? 0 : 1,
+          }));
+          const stroke = (y, pressure) => {
+            send('pointerdown', 0.2, y, pressure);
+            for (let x = 0.2; x <= 0.8; x += 0.05) send('pointermove', x, y, pressure);
+            send('pointerup', 0.8, y, 0);
+          };
+          document.querySelector('#pad-clear').click();
+          stroke(0.3, 0.1);
+          stroke(0.6, 1.0);
+          drawPad(false);  // the ink alone, as it is sent
+          const context = pad.getContext('2d');
+          const column = context.getImageData(pad.width / 2, 0, 1, pad.height).data;
+          const inked = (from, to) => { let n = 0; for (let row = from; row < to; row++) n += column[4 * row + 3] > 127; return n; };
+          const result = [inked(0, pad.height * 0.45), inked(pad.height * 0.45, pad.height)];
+          document.querySelector('#pad-clear').click();
+          return result;
+        }"""
+    )
+    light, hard = thickness
+    assert light >= 1 and hard >= 2 * light, thickness
+
+
 def test_the_page_loads_nothing_from_elsewhere(page):
     """Offline: every resource of the page comes from the server itself."""
     urls = page.evaluate("() => performance.getEntriesByType('resource').map(e => e.name)")

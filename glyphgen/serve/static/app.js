@@ -91,7 +91,7 @@ function showSamples(workspace) {
   const todo = [...workspace.recommended].filter((char) => !given.has(char));
   $("#todo").replaceChildren(...(todo.length
     ? todo.map((char) => element("button", { type: "button", onclick: () => chooseToDraw(char) }, char))
-    : ["nothing: every recommended character is here. Any other you give is yours rather than the model's."]));
+    : ["none; every recommended character is here, and any other you give is yours instead of the model's."]));
   if (!$("#draw-char").value || given.has($("#draw-char").value)) $("#draw-char").value = todo[0] || "";
   $("#zip").href = `/api/w/${workspace.id}/samples.zip?family=${encodeURIComponent(family())}`;
   $("#zip").hidden = !workspace.samples.length;
@@ -234,7 +234,11 @@ function padPoint(event) {
 function setUpPad() {
   const canvas = $("#pad");
   canvas.addEventListener("pointerdown", (event) => {
-    canvas.setPointerCapture(event.pointerId);
+    try {
+      canvas.setPointerCapture(event.pointerId); // the stroke goes on when the pen leaves the pad
+    } catch {
+      // a pointer the browser no longer tracks (or a synthetic one): draw without capture
+    }
     pad.current = [padPoint(event)];
     drawPad();
   });
