@@ -13,6 +13,7 @@ import zipfile
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from fontTools.ttLib import TTFont
 from PIL import Image
 
 from glyphgen.cli.main import main
@@ -224,7 +225,7 @@ def test_a_build_streams_progress_then_serves_fonts_that_pass_the_sanitizer(serv
     workspace = new_workspace(served, "latin")
     for path in demo_folder.iterdir():
         give(served, workspace, path.read_bytes(), name=path.name)
-    job = served.call("POST", f"/api/w/{workspace}/builds", {"backend": "retrieval", "family": "민지 손글씨"}).json
+    job = served.call("POST", f"/api/w/{workspace}/builds", {"backend": "retrieval", "family": "민지 손글씨", "designer": "김민지"}).json
     assert job["state"] in ("queued", "running")
 
     events = served.call("GET", f"/api/jobs/{job['id']}/events")  # the stream ends when the job does
@@ -242,6 +243,8 @@ def test_a_build_streams_progress_then_serves_fonts_that_pass_the_sanitizer(serv
         path = tmp_path / done["result"]["files"][kind]
         path.write_bytes(answer.body)
         assert sanitize(path) == [], kind
+    names = TTFont(tmp_path / done["result"]["files"]["ttf"])["name"]
+    assert names.getDebugName(1) == "민지 손글씨" and names.getDebugName(9) == "김민지"
     preview = served.call("GET", f"/api/jobs/{job['id']}/files/preview")
     assert Image.open(io.BytesIO(preview.body)).size[0] > 500
     assert served.call("GET", f"/api/jobs/{job['id']}/files/..%2F..%2Fsamples.json").status == 404

@@ -198,7 +198,7 @@ def test_a_file_named_for_no_character_is_asked_about_and_a_bad_one_is_said(page
     bad.write_bytes(b"not a picture at all")
     page.set_input_files("#files", [str(photo), str(bad)])
     page.wait_for_selector("#unnamed li")
-    page.wait_for_selector("#message:not([hidden])")
+    page.wait_for_function("document.querySelector('#message').textContent.startsWith('uni0041.png')")
     assert "IMG_0042.png: which character is it?" in page.inner_text("#unnamed li")
     assert page.inner_text("#message") == "uni0041.png: not an image glyphgen reads (PNG, JPEG, BMP or TIFF)."
     page.fill("#unnamed li input", "v")

@@ -236,7 +236,8 @@ class LearnedBackend(Backend, abc.ABC):
         if folder is None:
             network, start = self.new_network(writers), "from scratch"
         else:
-            network, start = self.network_from(folder), f"from the weights in {folder}"
+            shipped = self.config.weights == "bundled"  # the package's own: its folder says nothing to a user
+            network, start = self.network_from(folder), "from the shipped weights" if shipped else f"from the weights in {folder}"
             self.adopt_writers(network, writers)
         self.network = network.to(self.device)
         return self.network, start

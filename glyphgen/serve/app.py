@@ -10,7 +10,7 @@
     DELETE /api/w/{id}/samples/{code}   remove one
     POST /api/w/{id}/sheet              a photo of a filled template sheet (body)
     GET  /api/w/{id}/samples.zip        every sample, named as `glyphgen build --samples` reads them
-    POST /api/w/{id}/builds             queue a build: {"backend", "family", "seed"}
+    POST /api/w/{id}/builds             queue a build: {"backend", "family", "designer", "seed"}
     POST /api/w/{id}/compares           queue a comparison: {"backends": [...], "folds"}
     GET  /api/jobs/{id}                 a job's state; /events streams it (server-sent events)
     POST /api/jobs/{id}/cancel
@@ -241,7 +241,7 @@ async def start_build(request: Request) -> Response:
     asked = await _json(request)
     backend = str(asked.get("backend") or DEFAULT_BACKEND)
     get_backend(backend)  # an unknown backend is one sentence, before the job is queued
-    info = FontInfo(family=str(asked.get("family") or "Glyphgen Hand"), style="Regular")
+    info = FontInfo(family=str(asked.get("family") or "Glyphgen Hand"), style="Regular", designer=str(asked.get("designer") or "").strip() or None)
     seed = _whole(asked.get("seed", 0), "seed", 0, 2**32 - 1)
     charset = workspace.charset
     workspace.check_buildable()

@@ -127,6 +127,7 @@ async function sendSample(blob, { name, char, em }) {
 
 async function giveFiles(files) {
   const refused = [];
+  say(`Reading ${files.length} image${files.length === 1 ? "" : "s"}…`, true);
   for (const file of files) {
     try {
       await sendSample(file, { name: file.name });
@@ -340,7 +341,8 @@ function follow(job) {
 
 async function startBuild() {
   await guarded(async () => {
-    const [body, headers] = json({ backend: $("#backend").value, family: family(), seed: Number($("#seed").value || 0) });
+    const asked = { backend: $("#backend").value, family: family(), designer: $("#designer").value.trim(), seed: Number($("#seed").value || 0) };
+    const [body, headers] = json(asked);
     showJob(await api("POST", `/api/w/${state.workspace.id}/builds`, body, headers));
   });
 }
