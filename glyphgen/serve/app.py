@@ -54,7 +54,7 @@ from glyphgen.errors import GlyphgenError
 from glyphgen.fontbuild import FontInfo
 
 from .jobs import FINISHED, Job, JobQueue
-from .workspace import Unnamed, Workspace
+from .workspace import Unnamed, Workspace, plain_name
 
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_UPLOAD_BYTES = 32 * 1024 * 1024  # a phone photo of a sheet is 3-12 MB
@@ -345,7 +345,7 @@ async def _body(request: Request, limit: int) -> bytes:
     Past the limit the rest is read and dropped (up to a point): a browser that
     is cut off mid-upload shows a network error, not the sentence.
     """
-    name = request.query_params.get("name") or "the upload"
+    name = plain_name(request.query_params.get("name") or "") or "the upload"
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)

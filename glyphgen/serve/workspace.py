@@ -107,11 +107,11 @@ class Workspace:
         all its images, so a drawing is kept at the pixel size of the set's other
         samples (see :meth:`_fit_drawings`).
         """
-        shown = _plain_name(name) if name else (f"your drawing of {char!r}" if char else "the upload")
+        shown = plain_name(name) if name else (f"your drawing of {char!r}" if char else "the upload")
         suffix = _image_suffix(data, shown)
         char = unicodedata.normalize("NFC", char) if char else None
         if not char:
-            stem = _plain_name(name or "").rsplit(".", 1)[0]
+            stem = plain_name(name or "").rsplit(".", 1)[0]
             char = char_from_label(stem)
             if char is None:
                 raise Unnamed(f"{shown}: the file name names no character; say which character it shows.")
@@ -138,7 +138,7 @@ class Workspace:
 
     def add_sheet(self, data: bytes, name: str, progress: Progress = Progress()) -> list[str]:
         """Cut the written boxes out of a photo of a filled template sheet; each replaces an earlier sample of its character."""
-        shown = _plain_name(name) or "the sheet photo"
+        shown = plain_name(name) or "the sheet photo"
         suffix = _image_suffix(data, shown)
         with self.lock, tempfile.TemporaryDirectory(dir=self.folder) as scratch:
             photo = Path(scratch) / f"sheet{suffix}"
@@ -299,7 +299,7 @@ class Workspace:
 
     def _record(self, char: str, name: str, em: float | None = None) -> None:
         records = self._records()
-        records[char] = (_plain_name(name), em)
+        records[char] = (plain_name(name), em)
         self._write_records(records)
 
     def _remove_files(self, char: str) -> None:
@@ -308,7 +308,7 @@ class Workspace:
                 path.unlink()
 
 
-def _plain_name(name: str) -> str:
+def plain_name(name: str) -> str:
     """A file name as a browser sent it, for saying only: its last part, NFC, without control characters."""
     last = name.replace("\\", "/").rsplit("/", 1)[-1]
     return "".join(c for c in unicodedata.normalize("NFC", last) if c.isprintable())[:120]
