@@ -175,17 +175,21 @@ def build_font(options: BuildOptions, progress: Progress = Progress()) -> BuildR
     )
 
 
-def note_doubts(samples: SampleSet, charset: Charset, progress: Progress) -> None:
-    """A note for each sample the content classifier plainly reads as another character: a mislabelled file is the
-    writer's to fix, and the model would learn the wrong shape for it (glyphgen.classifier.CharReader.doubts)."""
-    from .classifier import CharReader
-
-    reader = CharReader(script=charset.script)
+def doubted(samples: SampleSet, reader) -> dict[str, str]:
+    """Each sample the content classifier ``reader`` plainly reads as another character: char -> what it reads
+    (glyphgen.classifier.CharReader.doubts)."""
     placed = samples.on_canvas(reader.canvas)
     chars = list(placed)
-    for char, other in zip(chars, reader.doubts(np.stack([placed[c] for c in chars]), chars)):
-        if other:
-            progress.note(f"{samples.samples[char].path}: this {char!r} looks like {other!r} to the content classifier; is it the right character?")
+    return {char: other for char, other in zip(chars, reader.doubts(np.stack([placed[c] for c in chars]), chars)) if other}
+
+
+def note_doubts(samples: SampleSet, charset: Charset, progress: Progress) -> None:
+    """A note for each sample that plainly shows another character: a mislabelled file is the writer's to fix,
+    and the model would learn the wrong shape for it."""
+    from .classifier import CharReader
+
+    for char, other in doubted(samples, CharReader(script=charset.script)).items():
+        progress.note(f"{samples.samples[char].path}: this {char!r} looks like {other!r} to the content classifier; is it the right character?")
 
 
 def _common_canvas(backends: Mapping[str, Backend], name: str) -> Canvas:

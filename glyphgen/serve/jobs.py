@@ -242,5 +242,5 @@ class JobQueue:
             with job.lock:
                 job.state, job.error, job.result, job.finished = state, error, result, time.time()
                 job.changed()
-            if job.id not in self._jobs:  # forgotten while it ran
+            if self.get(job.id) is None:  # forgotten while it ran
                 shutil.rmtree(job.folder, ignore_errors=True)

@@ -36,10 +36,12 @@ from PIL import Image, UnidentifiedImageError
 from glyphgen.canvas import Canvas
 from glyphgen.charset import Charset, describe, get_charset
 from glyphgen.errors import GlyphgenError
+from glyphgen.pipeline import doubted
 from glyphgen.progress import Progress
 from glyphgen.render import require_chars
 from glyphgen.samples import (
     MIN_SAMPLES,
+    SampleSet,
     char_from_label,
     check_coverage,
     check_sample_char,
@@ -177,11 +179,8 @@ class Workspace:
         others = {char: path for char, path in self.files().items() if char not in drawn and char in charset}
         px_per_em = None
         if others:
-            reductions = reductions_for(others.values())
-            inks = {char: (path, self._ink(path, reductions[path])) for char, path in others.items()}
-            canvas = Canvas(SHOWN_SIZE)
-            scale = place_inks(inks, charset.script.reference_font(), canvas).scale
-            px_per_em = canvas.units_per_em / scale * statistics.median(reductions.values())
+            placed, reductions = self._placed(others, charset)
+            px_per_em = Canvas(SHOWN_SIZE).units_per_em / placed.scale * statistics.median(reductions.values())
         for char, em in drawn.items():
             name = f"uni{ord(char):04X}.png"
             with Image.open(self.drawings_dir / name) as drawing:
@@ -248,16 +247,17 @@ class Workspace:
 
     def _place(self, files: dict[str, Path], charset: Charset, entries: dict[str, dict], reader) -> None:
         """The picture of each sample placed as the build places it, and the character it plainly reads as instead, if any."""
-        reductions = reductions_for(files.values())
-        inks = {char: (path, self._ink(path, reductions[path])) for char, path in files.items()}
-        placed = place_inks(inks, charset.script.reference_font(), Canvas(SHOWN_SIZE))
+        placed, _ = self._placed(files, charset)
         for char, glyph in placed.on_canvas(Canvas(SHOWN_SIZE)).items():
             entries[char]["picture"] = _png_data_uri(glyph)
-        read = placed.on_canvas(reader.canvas)
-        chars = list(read)
-        for char, other in zip(chars, reader.doubts(np.stack([read[c] for c in chars]), chars)):
-            if other:
-                entries[char]["doubt"] = other
+        for char, other in doubted(placed, reader).items():
+            entries[char]["doubt"] = other
+
+    def _placed(self, files: dict[str, Path], charset: Charset) -> tuple[SampleSet, dict[Path, float]]:
+        """The samples read and placed as the build reads and places them, and how much reading shrank each image."""
+        reductions = reductions_for(files.values())
+        inks = {char: (path, self._ink(path, reductions[path])) for char, path in files.items()}
+        return place_inks(inks, charset.script.reference_font(), Canvas(SHOWN_SIZE)), reductions
 
     def _ink(self, path: Path, reduction: float) -> np.ndarray:
         key = (path.name, path.stat().st_mtime_ns, reduction)
